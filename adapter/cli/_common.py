@@ -1,0 +1,67 @@
+"""What every CLI command shares: the context object, settings loading, output helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILURE",
+    "CliContext",
+    "console",
+    "err_console",
+    "fail",
+    "get_ctx",
+    "print_json",
+    "run_async",
+]
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class CliContext:
+    """Global options, handed to every command through `typer.Context.obj`."""
+
+    config_path: Path | None
+    debug: bool
+
+
+def get_ctx(ctx: typer.Context) -> CliContext:
+    """The `CliContext` of the running command."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliContext)
+    return obj
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from a synchronous command."""
+    return asyncio.run(coro)
+
+
+def print_json(payload: object) -> None:
+    """One JSON object on stdout, for machines."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
+    """One clear line on stderr, then exit with `code`."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)

@@ -1,0 +1,15 @@
+"""Registers every command group on the app; one line per module."""
+
+from __future__ import annotations
+
+import typer
+
+__all__ = ["register_all"]
+
+
+def register_all(app: typer.Typer) -> None:
+    """Attach every command module's commands to `app`."""
+    from adapter.cli import config_cmd, db_cmd, events_cmd, ingest_cmd, mock_cmd, status_cmd
+
+    for module in (config_cmd, db_cmd, ingest_cmd, status_cmd, events_cmd, mock_cmd):
+        module.register(app)

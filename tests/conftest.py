@@ -1,0 +1,19 @@
+"""Suite-wide fixtures: a clean STAFETT_* environment for every test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+KEEP = {"STAFETT_TEST_POSTGRES_URL"}
+
+
+@pytest.fixture(autouse=True)
+def _clean_stafett_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests never see a developer's STAFETT_* settings (CI's PostgreSQL URL excepted)."""
+    for key in list(os.environ):
+        if key.startswith("STAFETT_") and key not in KEEP:
+            monkeypatch.delenv(key, raising=False)
+    yield
