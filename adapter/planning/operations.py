@@ -1,8 +1,8 @@
 """Operations: the planner's output and the outbox's rows — one remote effect each.
 
 An operation says *what* must exist remotely, never how to reach it: ids of remote items
-are not known when planning, so a payload refers to them through `Ref` placeholders
-(``{"$ref": "goal:G1"}``) that the dispatcher resolves through the links table at run time.
+are not known when planning, so a payload (`adapter/planning/payloads.py`) names them by
+links-table keys (``goal:G1``) that the dispatcher resolves at run time.
 
 `op_ref` is stable and built from internal ids only:
 ``stafett:{tenant}:{case_id}:{kind}:{internal_id}`` (creates; also sent as the remote
@@ -25,7 +25,6 @@ __all__ = [
     "item_ref",
     "link_key",
     "op_ref",
-    "ref",
 ]
 
 
@@ -64,11 +63,6 @@ class OpKind(StrEnum):
     CLOSE_CASE = "close-case"
 
 
-def ref(key: str) -> dict[str, str]:
-    """A placeholder for the remote id linked to internal key `key` (e.g. ``goal:G1``)."""
-    return {"$ref": key}
-
-
 def link_key(kind: str, internal_id: str) -> str:
     """The links-table key of an internal item, e.g. ``link_key("goal", "G1") == "goal:G1"``."""
     return f"{kind}:{internal_id}"
@@ -93,7 +87,7 @@ class Operation(BaseModel):
     - `op_ref`: unique and deterministic (see the module docstring).
     - `link`: the links-table key under which the created remote id is recorded (creates
       only), e.g. ``goal:G1``; `None` for updates and deletes.
-    - `payload`: the request body for the target client, with `Ref` placeholders.
+    - `payload`: the semantic payload (`payloads.PAYLOADS[kind]`) as a JSON-able dict.
     - `waits_for`: the `op_ref` of an operation (usually of the other target) that must be
       done before this one may run.
     - `cause_sequence`: the sequence of the event that produced it (for operators).
