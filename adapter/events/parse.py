@@ -128,7 +128,7 @@ def decode_json(payload: str | bytes, *, line: int | None = None) -> object:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
-        raise where.reject(JSON_FIELD, f"broken JSON: {exc.msg} at column {exc.colno}") from None
+        raise where.reject(JSON_FIELD, f"broken JSON ({exc.msg}, column {exc.colno})") from None
     except _DuplicateKeyError as exc:
         raise where.reject(JSON_FIELD, f"duplicate key '{exc.key}'") from None
     except ValueError as exc:
