@@ -1,0 +1,141 @@
+"""The connection layer: engine creation per backend, one transaction per call, lock retries.
+
+SQLite (`sqlite+aiosqlite:///path`): WAL journal, a 30 s busy timeout, foreign keys on,
+and writes under `BEGIN IMMEDIATE` so two writers never deadlock on a lock upgrade.
+PostgreSQL (`postgresql+asyncpg://…`): READ COMMITTED; claims add `FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "Clock",
+    "Database",
+    "backend_of",
+    "make_engine",
+    "safe_url",
+    "utc_now",
+]
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+BUSY_TIMEOUT_S = 30
+_IMMEDIATE = "stafett_immediate"
+_LOCK_RETRIES = 5
+
+
+def utc_now() -> datetime:
+    """The wall clock, aware UTC (the default `Clock`)."""
+    return datetime.now(UTC)
+
+
+def backend_of(url: str | URL) -> str:
+    """`sqlite` or `postgresql` (the dialect name of a database URL)."""
+    return make_url(url).get_backend_name()
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL for messages and logs: the password masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Let SQLAlchemy's `begin` event issue BEGIN (pysqlite's own handling would not).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA synchronous=NORMAL",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str | URL, *, connect_args: Mapping[str, Any] | None = None) -> AsyncEngine:
+    """An `AsyncEngine` for `url`, configured for its backend (see the module docstring).
+
+    For SQLite the parent directory of the database file is created.
+    """
+    parsed = make_url(url)
+    args: dict[str, Any] = dict(connect_args or {})
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        args.setdefault("timeout", BUSY_TIMEOUT_S)
+        engine = create_async_engine(parsed, connect_args=args)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        return engine
+    return create_async_engine(parsed, connect_args=args, pool_pre_ping=True)
+
+
+def _is_locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc) or "database table is locked" in str(exc)
+
+
+class Database:
+    """An engine plus the clock: runs a function in one transaction, retrying SQLite locks."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Clock = utc_now,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.backend = engine.dialect.name
+        self._sleep = sleep
+
+    @property
+    def is_postgresql(self) -> bool:
+        """True on PostgreSQL (claims lock rows), False on SQLite."""
+        return self.backend == "postgresql"
+
+    async def read(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `fn` in one read transaction."""
+        return await self._run(fn, write=False)
+
+    async def write(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `fn` in one write transaction (SQLite: `BEGIN IMMEDIATE`); commit on success."""
+        return await self._run(fn, write=True)
+
+    async def _run(self, fn: Callable[[AsyncConnection], Awaitable[T]], *, write: bool) -> T:
+        for attempt in range(_LOCK_RETRIES + 1):
+            try:
+                async with self.engine.connect() as conn:
+                    if write and self.backend == "sqlite":
+                        conn = await conn.execution_options(**{_IMMEDIATE: True})
+                    async with conn.begin():
+                        return await fn(conn)
+            except OperationalError as exc:
+                # The busy timeout already waited; a few more tries ride out a long writer.
+                if self.backend != "sqlite" or not _is_locked(exc) or attempt == _LOCK_RETRIES:
+                    raise
+                await self._sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

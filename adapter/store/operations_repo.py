@@ -1,0 +1,470 @@
+"""The outbox: adding operations, claiming them in order per case and target, recording results.
+
+Order rules, enforced by `claim_operations`:
+
+- Operations of one (tenant, case_id, target) run one at a time in `seq` (= id) order: an
+  operation is claimable only when every earlier one of its case and target is `done` or
+  `skipped`. So an `in_flight`, `unknown`, backing-off `pending` or `parked` operation
+  holds the later ones of its case and target — and nothing else: other targets of the
+  same case, and other cases, flow on.
+- `waits_for` names the `op_ref` of another operation (usually of the other target) that
+  must be `done` or `skipped` first; an unknown `op_ref` waits forever (a planner bug
+  that shows up as a stuck queue, never as a wrong order).
+- The unique index on (tenant, case_id, target) WHERE state = 'in_flight' is the guard
+  behind the query: two claimers can never hold two operations of one case and target.
+
+A claim takes a lease (`lease_owner`, `leased_until`). Results are recorded only by the
+lease holder (the methods return `False` otherwise: the lease was lost and someone else
+owns the operation now). `release_expired_leases` turns operations whose lease ran out
+into `unknown` with `may_exist` set, since the lost attempt may have reached the remote:
+the next claimer must look the item up by `op_ref` before creating it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic_core import to_json
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapter.planning.operations import Operation
+from adapter.store._base import RepoBase, as_dict, dialect_insert
+from adapter.store.records import CaseKey, ParkedOperation, StoredOperation
+from adapter.store.states import OperationState, Target
+from adapter.store.tables import links, operations
+
+__all__ = ["OperationsRepo"]
+
+_S = OperationState
+_FINISHED = [_S.DONE.value, _S.SKIPPED.value]
+_CLAIMABLE = [_S.PENDING.value, _S.UNKNOWN.value]
+_OPEN = [_S.PENDING.value, _S.IN_FLIGHT.value, _S.UNKNOWN.value]
+_CLAIM_RETRIES = 3
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """The claim condition of the module docstring, as one SQL expression over `operations`."""
+    o = operations
+    earlier = operations.alias("earlier")
+    dep = operations.alias("dep")
+    earlier_open = exists().where(
+        earlier.c.tenant == o.c.tenant,
+        earlier.c.case_id == o.c.case_id,
+        earlier.c.target == o.c.target,
+        earlier.c.id < o.c.id,
+        earlier.c.state.not_in(_FINISHED),
+    )
+    dep_finished = exists().where(dep.c.op_ref == o.c.waits_for, dep.c.state.in_(_FINISHED))
+    return (
+        o.c.state.in_(_CLAIMABLE)
+        & or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at <= now)
+        & ~earlier_open
+        & or_(o.c.waits_for.is_(None), dep_finished)
+    )
+
+
+async def add_operations_tx(
+    conn: AsyncConnection, ops: Sequence[Operation], now: datetime, *, postgresql: bool
+) -> int:
+    """Insert `ops` in order inside an open transaction, skipping op_refs already stored."""
+    added = 0
+    for op in ops:
+        stmt = dialect_insert(operations, postgresql_=postgresql).values(
+            op_ref=op.op_ref,
+            tenant=op.tenant,
+            case_id=op.case_id,
+            target=op.target,
+            kind=op.kind.value,
+            link=op.link,
+            payload=to_json(op.payload).decode(),
+            waits_for=op.waits_for,
+            cause_sequence=op.cause_sequence,
+            state=_S.PENDING,
+            attempts=0,
+            may_exist=False,
+            created_at=now,
+            updated_at=now,
+        )
+        result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["op_ref"]))
+        added += result.rowcount
+    return added
+
+
+class OperationsRepo(RepoBase):
+    """The outbox and its claim/lease protocol (see the module docstring)."""
+
+    async def add_operations(self, ops: Sequence[Operation]) -> int:
+        """Append operations in the given order; an `op_ref` already stored is left as it is.
+
+        Returns how many were new. Replaying a plan (resync) therefore adds nothing twice.
+        """
+        now = self._db.clock()
+        pg = self._db.is_postgresql
+        return await self._db.write(lambda conn: add_operations_tx(conn, ops, now, postgresql=pg))
+
+    async def get_operation(self, op_id: int) -> StoredOperation | None:
+        """One operation by id."""
+        return await self._one(operations.c.id == op_id)
+
+    async def get_operation_by_ref(self, op_ref: str) -> StoredOperation | None:
+        """One operation by its `op_ref`."""
+        return await self._one(operations.c.op_ref == op_ref)
+
+    async def _one(self, where: ColumnElement[bool]) -> StoredOperation | None:
+        async def tx(conn: AsyncConnection) -> StoredOperation | None:
+            row = (await conn.execute(select(operations).where(where))).first()
+            return None if row is None else StoredOperation.model_validate(as_dict(row))
+
+        return await self._db.read(tx)
+
+    async def operations_for_case(self, tenant: str, case_id: str) -> list[StoredOperation]:
+        """A case's operations in `seq` order."""
+
+        async def tx(conn: AsyncConnection) -> list[StoredOperation]:
+            stmt = (
+                select(operations)
+                .where(operations.c.tenant == tenant, operations.c.case_id == case_id)
+                .order_by(operations.c.id)
+            )
+            return [StoredOperation.model_validate(as_dict(r)) for r in await conn.execute(stmt)]
+
+        return await self._db.read(tx)
+
+    async def claim_operations(
+        self, owner: str, now: datetime, limit: int = 10, lease_s: float = 60.0
+    ) -> list[StoredOperation]:
+        """Claim up to `limit` due operations, oldest first, at most one per case and target.
+
+        Claimed rows become `in_flight` with `lease_owner=owner`, `leased_until=now+lease_s`
+        and `attempts+1`; `may_exist` on a returned row means "look up before creating".
+        PostgreSQL locks candidates with `FOR UPDATE SKIP LOCKED`, so concurrent claimers
+        never wait on each other and never get the same row; SQLite claims under
+        `BEGIN IMMEDIATE`. A claim that loses a race on the in-flight index is retried.
+        """
+        until = now + timedelta(seconds=lease_s)
+
+        async def tx(conn: AsyncConnection) -> list[StoredOperation]:
+            stmt = (
+                select(operations.c.id)
+                .where(_claimable(now))
+                .order_by(operations.c.id)
+                .limit(limit)
+            )
+            if self._db.is_postgresql:
+                stmt = stmt.with_for_update(skip_locked=True, of=operations)
+            ids = list((await conn.execute(stmt)).scalars())
+            if not ids:
+                return []
+            await conn.execute(
+                update(operations)
+                .where(operations.c.id.in_(ids), operations.c.state.in_(_CLAIMABLE))
+                .values(
+                    state=_S.IN_FLIGHT,
+                    lease_owner=owner,
+                    leased_until=until,
+                    attempts=operations.c.attempts + 1,
+                    updated_at=now,
+                )
+            )
+            rows = await conn.execute(
+                select(operations)
+                .where(operations.c.id.in_(ids), operations.c.lease_owner == owner)
+                .where(operations.c.state == _S.IN_FLIGHT.value)
+                .order_by(operations.c.id)
+            )
+            return [StoredOperation.model_validate(as_dict(r)) for r in rows]
+
+        for _ in range(_CLAIM_RETRIES):
+            try:
+                return await self._db.write(tx)
+            except IntegrityError:
+                continue  # lost a race on uq_operations_in_flight: look again
+        return []
+
+    async def extend_lease(self, op_id: int, owner: str, until: datetime) -> bool:
+        """Move the lease of an operation `owner` holds to `until` (heartbeat)."""
+        return await self._by_holder(op_id, owner, {"leased_until": until})
+
+    async def complete_operation(
+        self,
+        op_id: int,
+        owner: str,
+        now: datetime,
+        *,
+        remote_id: str | None = None,
+        status: int | None = None,
+    ) -> bool:
+        """Record success: `done`, lease cleared; with `remote_id` and a `link` key on the
+        operation, the link (tenant, case, target, link) → remote_id is stored in the same
+        transaction. Returns False (nothing changed) if `owner` no longer holds the lease."""
+
+        async def tx(conn: AsyncConnection) -> bool:
+            row = (
+                await conn.execute(
+                    select(operations).where(
+                        operations.c.id == op_id,
+                        operations.c.state == _S.IN_FLIGHT.value,
+                        operations.c.lease_owner == owner,
+                    )
+                )
+            ).first()
+            if row is None:
+                return False
+            await conn.execute(
+                update(operations)
+                .where(operations.c.id == op_id)
+                .values(
+                    state=_S.DONE,
+                    done_at=now,
+                    updated_at=now,
+                    remote_id=remote_id,
+                    last_status=status,
+                    last_error=None,
+                    lease_owner=None,
+                    leased_until=None,
+                    next_attempt_at=None,
+                )
+            )
+            if remote_id is not None and row.link is not None:
+                await conn.execute(
+                    self._upsert(links)
+                    .values(
+                        tenant=row.tenant,
+                        case_id=row.case_id,
+                        target=row.target,
+                        internal_ref=row.link,
+                        remote_id=remote_id,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .on_conflict_do_update(
+                        index_elements=["tenant", "case_id", "target", "internal_ref"],
+                        set_={"remote_id": remote_id, "updated_at": now},
+                    )
+                )
+            return True
+
+        return await self._db.write(tx)
+
+    async def fail_operation(
+        self,
+        op_id: int,
+        owner: str,
+        now: datetime,
+        *,
+        error: str,
+        next_attempt_at: datetime,
+        status: int | None = None,
+    ) -> bool:
+        """Record a transient failure: back to `pending`, not before `next_attempt_at`.
+
+        The operation keeps its place: later operations of its case and target still wait.
+        `error` must not contain personal data. False if the lease was lost.
+        """
+        return await self._by_holder(
+            op_id,
+            owner,
+            {
+                "state": _S.PENDING,
+                "next_attempt_at": next_attempt_at,
+                "last_error": error,
+                "last_status": status,
+                "updated_at": now,
+            },
+        )
+
+    async def mark_unknown(
+        self,
+        op_id: int,
+        owner: str,
+        now: datetime,
+        *,
+        error: str,
+        next_attempt_at: datetime,
+        status: int | None = None,
+    ) -> bool:
+        """Record an ambiguous failure: `unknown`, `may_exist` set, retried (after a lookup by
+        `op_ref`) from `next_attempt_at`. False if the lease was lost."""
+        return await self._by_holder(
+            op_id,
+            owner,
+            {
+                "state": _S.UNKNOWN,
+                "may_exist": True,
+                "next_attempt_at": next_attempt_at,
+                "last_error": error,
+                "last_status": status,
+                "updated_at": now,
+            },
+        )
+
+    async def park_operation(
+        self, op_id: int, owner: str, now: datetime, *, error: str, status: int | None = None
+    ) -> bool:
+        """Record a permanent failure: `parked` until an operator retries or skips it; later
+        operations of the same case and target wait. False if the lease was lost."""
+        return await self._by_holder(
+            op_id,
+            owner,
+            {"state": _S.PARKED, "last_error": error, "last_status": status, "updated_at": now},
+        )
+
+    async def _by_holder(self, op_id: int, owner: str, values: dict[str, Any]) -> bool:
+        release = {} if "leased_until" in values else {"lease_owner": None, "leased_until": None}
+
+        async def tx(conn: AsyncConnection) -> bool:
+            result = await conn.execute(
+                update(operations)
+                .where(
+                    operations.c.id == op_id,
+                    operations.c.state == _S.IN_FLIGHT.value,
+                    operations.c.lease_owner == owner,
+                )
+                .values({**values, **release})
+            )
+            return result.rowcount == 1
+
+        return await self._db.write(tx)
+
+    async def release_expired_leases(self, now: datetime) -> list[str]:
+        """Turn `in_flight` operations whose lease ended before `now` into `unknown` with
+        `may_exist` set, due at once; returns their op_refs."""
+
+        async def tx(conn: AsyncConnection) -> list[str]:
+            expired = (
+                operations.c.state == _S.IN_FLIGHT.value,
+                operations.c.leased_until < now,
+            )
+            stmt = select(operations.c.id, operations.c.op_ref).where(*expired)
+            if self._db.is_postgresql:
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = (await conn.execute(stmt.order_by(operations.c.id))).all()
+            if not rows:
+                return []
+            await conn.execute(
+                update(operations)
+                .where(operations.c.id.in_([r.id for r in rows]), *expired)
+                .values(
+                    state=_S.UNKNOWN,
+                    may_exist=True,
+                    next_attempt_at=now,
+                    lease_owner=None,
+                    leased_until=None,
+                    last_error="lease expired",
+                    updated_at=now,
+                )
+            )
+            return [r.op_ref for r in rows]
+
+        return await self._db.write(tx)
+
+    async def retry_parked(
+        self, tenant: str, case_id: str, now: datetime, target: Target | None = None
+    ) -> int:
+        """Operator action: parked operations of a case (optionally one target) become
+        `pending`, due at `now`. Returns how many."""
+
+        async def tx(conn: AsyncConnection) -> int:
+            stmt = update(operations).where(
+                operations.c.tenant == tenant,
+                operations.c.case_id == case_id,
+                operations.c.state == _S.PARKED.value,
+            )
+            if target is not None:
+                stmt = stmt.where(operations.c.target == target.value)
+            result = await conn.execute(
+                stmt.values(state=_S.PENDING, next_attempt_at=now, updated_at=now)
+            )
+            return result.rowcount
+
+        return await self._db.write(tx)
+
+    async def skip_operation(self, op_id: int, now: datetime) -> bool:
+        """Operator action: give up a `parked`, `pending` or `unknown` operation (`skipped`,
+        which lets the later ones of its case and target go). False if not in such a state."""
+
+        async def tx(conn: AsyncConnection) -> bool:
+            result = await conn.execute(
+                update(operations)
+                .where(
+                    operations.c.id == op_id,
+                    operations.c.state.in_([_S.PARKED.value, *_CLAIMABLE]),
+                )
+                .values(state=_S.SKIPPED, updated_at=now, next_attempt_at=None)
+            )
+            return result.rowcount == 1
+
+        return await self._db.write(tx)
+
+    async def count_operations_by_state(
+        self, tenant: str | None = None
+    ) -> dict[OperationState, int]:
+        """Number of operations in each state (every state present, zeros included)."""
+        counts = await self._op_counts(tenant)
+        return {state: sum(n for (_, s), n in counts.items() if s is state) for state in _S}
+
+    async def operation_counts_by_tenant(self) -> dict[str, dict[OperationState, int]]:
+        """Per tenant, the number of operations in each state."""
+        out: dict[str, dict[OperationState, int]] = {}
+        for (tenant, state), n in (await self._op_counts(None)).items():
+            out.setdefault(tenant, dict.fromkeys(_S, 0))[state] = n
+        return out
+
+    async def _op_counts(self, tenant: str | None) -> dict[tuple[str, OperationState], int]:
+        async def tx(conn: AsyncConnection) -> dict[tuple[str, OperationState], int]:
+            stmt = select(operations.c.tenant, operations.c.state, func.count()).group_by(
+                operations.c.tenant, operations.c.state
+            )
+            if tenant is not None:
+                stmt = stmt.where(operations.c.tenant == tenant)
+            return {(r[0], OperationState(r[1])): int(r[2]) for r in await conn.execute(stmt)}
+
+        return await self._db.read(tx)
+
+    async def oldest_pending_age(
+        self, now: datetime, tenant: str | None = None
+    ) -> timedelta | None:
+        """How long the oldest unfinished (pending, in_flight, unknown) operation has waited."""
+
+        async def tx(conn: AsyncConnection) -> datetime | None:
+            stmt = select(operations.c.created_at).where(operations.c.state.in_(_OPEN))
+            if tenant is not None:
+                stmt = stmt.where(operations.c.tenant == tenant)
+            stmt = stmt.order_by(operations.c.created_at).limit(1)
+            value: datetime | None = (await conn.execute(stmt)).scalar_one_or_none()
+            return value
+
+        oldest = await self._db.read(tx)
+        return None if oldest is None else max(now - oldest, timedelta(0))
+
+    async def list_parked(self, tenant: str | None = None) -> list[ParkedOperation]:
+        """Parked operations, oldest first, with their last error as the reason."""
+
+        async def tx(conn: AsyncConnection) -> list[ParkedOperation]:
+            stmt = select(operations).where(operations.c.state == _S.PARKED.value)
+            if tenant is not None:
+                stmt = stmt.where(operations.c.tenant == tenant)
+            return [
+                ParkedOperation(
+                    tenant=r.tenant,
+                    case_id=r.case_id,
+                    op_id=r.id,
+                    op_ref=r.op_ref,
+                    target=r.target,
+                    kind=r.kind,
+                    reason=r.last_error,
+                    since=r.updated_at,
+                )
+                for r in await conn.execute(stmt.order_by(operations.c.id))
+            ]
+
+        return await self._db.read(tx)
+
+    async def parked_cases(self, tenant: str | None = None) -> list[CaseKey]:
+        """Cases with at least one parked operation, sorted."""
+        seen = {CaseKey(tenant=p.tenant, case_id=p.case_id) for p in await self.list_parked(tenant)}
+        return sorted(seen, key=lambda k: (k.tenant, k.case_id))

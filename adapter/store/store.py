@@ -1,0 +1,71 @@
+"""`Store`: the one handle on the durable store, composed of one repository per concept.
+
+Every public method is one transaction. Use it as an async context manager::
+
+    async with await open_store(url) as store:
+        outcome = await store.insert_event(rec)
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapter.errors import StoreError
+from adapter.store.audit_repo import AuditRepo
+from adapter.store.cases_repo import CasesRepo
+from adapter.store.cursors_repo import CursorsRepo
+from adapter.store.database import Database
+from adapter.store.events_repo import EventsRepo
+from adapter.store.links_repo import LinksRepo
+from adapter.store.migrate import pending_on
+from adapter.store.operations_repo import OperationsRepo
+
+__all__ = ["Store"]
+
+
+class Store(EventsRepo, OperationsRepo, CasesRepo, LinksRepo, CursorsRepo, AuditRepo):
+    """The durable store: events (inbox), cases, operations (outbox), links, cursors, audit."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The underlying engine (for health checks and tests; repositories use their own SQL)."""
+        return self._db.engine
+
+    @property
+    def backend(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return self._db.backend
+
+    async def check(self) -> None:
+        """Readiness: raise `StoreError` unless the database answers and no migration is pending."""
+        try:
+            async with self._db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise StoreError(f"database unreachable: {type(exc).__name__}") from exc
+        todo = await pending_on(self._db.engine)
+        if todo:
+            raise StoreError(
+                f"database has pending migrations ({', '.join(todo)}): run 'stafett db upgrade'"
+            )
+
+    async def close(self) -> None:
+        """Release every connection."""
+        await self._db.dispose()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
