@@ -256,3 +256,17 @@ async def test_sif_business_failure_on_ping_is_failed(tmp_path: Path) -> None:
         results = await probe_tenant(client, tenant)
     (archive,) = [r for r in results if r.remote is Remote.ARCHIVE]
     assert (archive.status, archive.detail) == (ProbeStatus.FAILED, "HTTP 200, Successful=false")
+
+
+async def test_demo_config_probes_ok_against_the_in_process_mock() -> None:
+    """demo.toml's credentials and URLs are the mock's: every probe of both tenants is ok."""
+    from adapter.mock.app import create_app
+
+    settings = load_settings(
+        REPO / "config" / "demo.toml", environ={"STAFETT_MOCK_URL": "http://mock"}
+    )
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://mock") as client:
+        for tenant in settings.tenants.values():
+            results = await probe_tenant(client, tenant)
+            assert [(r.status, r.detail) for r in results] == [(ProbeStatus.OK, "HTTP 200")] * 3
