@@ -13,17 +13,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from adapter.errors import StoreError
 
 __all__ = [
     "BUSY_TIMEOUT_S",
     "Clock",
     "Database",
     "backend_of",
+    "ensure_reachable",
     "make_engine",
     "safe_url",
     "utc_now",
@@ -87,6 +90,30 @@ def make_engine(url: str | URL, *, connect_args: Mapping[str, Any] | None = None
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(parsed, connect_args=args, pool_pre_ping=True)
+
+
+def _unreachable_reason(exc: BaseException, url: str | URL) -> str:
+    """A short cause for an unreachable database, with the password scrubbed."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).splitlines()
+    detail = lines[0] if lines else ""
+    password = make_url(url).password
+    if password:
+        detail = detail.replace(str(password), "***")
+    return f"{type(cause).__name__}: {detail}" if detail else type(cause).__name__
+
+
+async def ensure_reachable(engine: AsyncEngine) -> None:
+    """Raise `StoreError` (URL without password, and the driver's short reason) unless the
+    database answers a trivial query."""
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means the same to the operator
+        raise StoreError(
+            f"database unreachable at {safe_url(engine.url)} "
+            f"({_unreachable_reason(exc, engine.url)})"
+        ) from exc
 
 
 def _is_locked(exc: OperationalError) -> bool:

@@ -10,31 +10,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from adapter.errors import StoreError
-from adapter.store.database import Clock, Database, backend_of, make_engine, safe_url, utc_now
+from adapter.store.database import (
+    Clock,
+    Database,
+    backend_of,
+    ensure_reachable,
+    make_engine,
+    safe_url,
+    utc_now,
+)
 from adapter.store.migrate import pending_on, upgrade_on
 from adapter.store.store import Store
 
 __all__ = ["SUPPORTED_BACKENDS", "open_store"]
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-
-
-def _reason(exc: BaseException, url: str) -> str:
-    """A short cause for an unreachable database, with the password scrubbed."""
-    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else ""
-    password = _password(url)
-    if password:
-        detail = detail.replace(password, "***")
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
-def _password(url: str) -> str | None:
-    return make_url(url).password
 
 
 async def open_store(
@@ -65,13 +58,7 @@ async def open_store(
     except (NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"no driver for {safe_url(url)}: {exc}") from exc
     try:
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception as exc:  # any driver error means the same to the operator
-            raise StoreError(
-                f"database unreachable at {safe_url(url)} ({_reason(exc, url)})"
-            ) from exc
+        await ensure_reachable(engine)
         upgrade = backend == "sqlite" if auto_upgrade is None else auto_upgrade
         if upgrade:
             await upgrade_on(engine)

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapter.errors import StoreError
-from adapter.store.database import Database, make_engine
+from adapter.store.database import Database, ensure_reachable, make_engine
 
 __all__ = ["MIGRATIONS_DIR", "alembic_config", "pending", "pending_on", "upgrade", "upgrade_on"]
 
@@ -77,18 +77,27 @@ async def upgrade_on(engine: AsyncEngine) -> list[str]:
 
 
 async def pending(url: str, *, connect_args: Mapping[str, Any] | None = None) -> list[str]:
-    """Revisions not yet applied to the database at `url`, oldest first."""
+    """Revisions not yet applied to the database at `url`, oldest first.
+
+    Raises `StoreError` when the database is unreachable.
+    """
     engine = make_engine(url, connect_args=connect_args)
     try:
+        await ensure_reachable(engine)
         return await pending_on(engine)
     finally:
         await engine.dispose()
 
 
 async def upgrade(url: str, *, connect_args: Mapping[str, Any] | None = None) -> list[str]:
-    """Bring the database at `url` to the newest revision; returns the revisions applied."""
+    """Bring the database at `url` to the newest revision; returns the revisions applied.
+
+    Concurrent upgrades are safe (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock).
+    Raises `StoreError` when the database is unreachable.
+    """
     engine = make_engine(url, connect_args=connect_args)
     try:
+        await ensure_reachable(engine)
         return await upgrade_on(engine)
     finally:
         await engine.dispose()

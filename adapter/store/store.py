@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapter.errors import StoreError
 from adapter.store.audit_repo import AuditRepo
 from adapter.store.cases_repo import CasesRepo
 from adapter.store.cursors_repo import CursorsRepo
-from adapter.store.database import Database
+from adapter.store.database import Database, ensure_reachable
 from adapter.store.events_repo import EventsRepo
 from adapter.store.links_repo import LinksRepo
 from adapter.store.migrate import pending_on
@@ -44,11 +43,7 @@ class Store(EventsRepo, OperationsRepo, CasesRepo, LinksRepo, CursorsRepo, Audit
 
     async def check(self) -> None:
         """Readiness: raise `StoreError` unless the database answers and no migration is pending."""
-        try:
-            async with self._db.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception as exc:
-            raise StoreError(f"database unreachable: {type(exc).__name__}") from exc
+        await ensure_reachable(self._db.engine)
         todo = await pending_on(self._db.engine)
         if todo:
             raise StoreError(
