@@ -1,0 +1,183 @@
+"""examples/events: the demo streams parse, cover every type, and bad.jsonl fails as documented."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapter.errors import RejectedInput
+from adapter.events import (
+    EXTERNAL_EVENT_TYPES,
+    CaseOpenedData,
+    Event,
+    EventType,
+    MeetingHeldData,
+    StepEnteredData,
+    content_hash,
+    parse_event,
+    parse_line,
+)
+from adapter.nin import NIN_PATTERN, is_synthetic, validate_nin
+from adapter.profiles import Profile, get_profile
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "events"
+GOOD = ("modum", "vardo")
+FIND_REAL_NINS = Path("/work/shared/tools/find-real-nins.py")
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A stub tenant: what `TenantRules` asks for."""
+
+    accept_synthetic_nin: bool
+    profile_obj: Profile
+
+
+def demo_rules(tenant: str) -> Rules | None:
+    """Like the demo config: both seed tenants accept synthetic nins."""
+    return Rules(True, get_profile(tenant)) if tenant in ("modum", "vardo") else None
+
+
+def lines_of(name: str) -> list[bytes]:
+    return (EXAMPLES / f"{name}.jsonl").read_bytes().splitlines()
+
+
+def stream(name: str) -> list[Event]:
+    return [
+        parse_line(line, line_no=n, rules=demo_rules) for n, line in enumerate(lines_of(name), 1)
+    ]
+
+
+def bad_table() -> list[tuple[int, str]]:
+    """(line, field) rows of the table in examples/events/README.md, conflict row excluded."""
+    text = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d+) \| `([^`]+)` \|", text, flags=re.MULTILINE)
+    return [(int(line), field) for line, field in rows]
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_every_line_parses_in_order(name: str) -> None:
+    """Each demo stream parses, is one case of its tenant, numbered 1..n without gaps."""
+    events = stream(name)
+    assert {e.tenant for e in events} == {name}
+    assert len({e.case_id for e in events}) == 1
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+    assert len({e.event_id for e in events}) == len(events)
+    assert events[0].type is EventType.CASE_OPENED
+    assert events[-1].type is EventType.CASE_CLOSED
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_times_are_2026_with_oslo_offsets(name: str) -> None:
+    """occurred_at lies in 2026 and carries the Oslo offset of its date (+01:00 / +02:00)."""
+    for e in stream(name):
+        assert e.occurred_at.year == 2026
+        assert e.occurred_at.utcoffset() == e.occurred_at.astimezone(OSLO).utcoffset()
+    times = [e.occurred_at for e in stream(name)]
+    assert times == sorted(times)
+
+
+def test_the_streams_cover_every_external_type() -> None:
+    """Together modum.jsonl and vardo.jsonl use every external event type."""
+    used = Counter(e.type for name in GOOD for e in stream(name))
+    assert set(used) == set(EXTERNAL_EVENT_TYPES)
+
+
+def test_bti_flow_reaches_the_plan_step() -> None:
+    """Each stream enters its profile's create_plan_at step after starting at level 0."""
+    for name in GOOD:
+        profile = get_profile(name)
+        events = stream(name)
+        steps = [(e.data.level, e.data.step) for e in events if isinstance(e.data, StepEnteredData)]
+        assert profile.create_plan_at in steps
+        first = events[0].data
+        assert isinstance(first, CaseOpenedData)
+        assert first.level == 0
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_round_trip_of_every_example(name: str) -> None:
+    """Every example event survives model_dump_json and parse_event unchanged."""
+    for e in stream(name):
+        assert parse_event(json.loads(e.model_dump_json()), rules=demo_rules) == e
+
+
+@pytest.mark.parametrize("name", [*GOOD, "bad"])
+def test_only_synthetic_nins(name: str) -> None:
+    """Every nin-shaped number in the examples is a valid Tenor synthetic number, or a
+    deliberately broken one in bad.jsonl."""
+    text = (EXAMPLES / f"{name}.jsonl").read_text(encoding="utf-8")
+    found = NIN_PATTERN.findall(text)
+    assert found
+    for nin in found:
+        assert is_synthetic(nin)
+        if name != "bad":
+            assert validate_nin(nin, accept_synthetic=True) == nin
+
+
+@pytest.mark.skipif(not FIND_REAL_NINS.exists(), reason="shared tool not available")
+def test_find_real_nins_finds_nothing() -> None:
+    """The shared scanner flags no real-looking nin in the example files."""
+    files = sorted(str(p) for p in EXAMPLES.glob("*.jsonl"))
+    done = subprocess.run(
+        [sys.executable, str(FIND_REAL_NINS), *files], capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stdout
+
+
+def _check_pdf(content: bytes) -> None:
+    assert content.startswith(b"%PDF-1.4\n")
+    assert content.rstrip().endswith(b"%%EOF")
+    startxref = int(re.search(rb"startxref\n(\d+)\n", content).group(1))  # type: ignore[union-attr]
+    assert content[startxref:].startswith(b"xref\n")
+    entries = re.findall(rb"(\d{10}) 00000 n \n", content[startxref:])
+    assert entries
+    for number, offset in enumerate(entries, 1):
+        assert content[int(offset) :].startswith(f"{number} 0 obj\n".encode())
+    for length, body in re.findall(rb"/Length (\d+) >>\nstream\n(.*?)\nendstream", content, re.S):
+        assert int(length) == len(body)
+
+
+def test_minutes_are_valid_pdfs_with_matching_digest() -> None:
+    """Inline minutes are small PDF 1.4 files with a correct xref (sha256 checked on parse)."""
+    held = [e for name in GOOD for e in stream(name) if isinstance(e.data, MeetingHeldData)]
+    assert held
+    for e in held:
+        assert isinstance(e.data, MeetingHeldData)
+        content = e.data.minutes.content()
+        assert content is not None
+        _check_pdf(content)
+
+
+def test_readme_table_lists_every_bad_line() -> None:
+    """The README table documents every bad.jsonl line except the final conflict line."""
+    assert [line for line, _ in bad_table()] == list(range(1, len(lines_of("bad"))))
+
+
+@pytest.mark.parametrize(("line_no", "field"), bad_table())
+def test_bad_line_is_rejected_at_its_field(line_no: int, field: str) -> None:
+    """Each bad.jsonl line (but the last) is rejected naming the field the README promises."""
+    line = lines_of("bad")[line_no - 1]
+    with pytest.raises(RejectedInput) as info:
+        parse_line(line, line_no=line_no, rules=demo_rules)
+    assert info.value.field == field
+    assert info.value.line == line_no
+    assert NIN_PATTERN.search(str(info.value)) is None
+
+
+def test_last_bad_line_is_a_conflict_for_the_store() -> None:
+    """The last bad line parses, reuses a modum event_id, and differs in content."""
+    raw_bad = json.loads(lines_of("bad")[-1])
+    bad = parse_line(lines_of("bad")[-1], line_no=len(lines_of("bad")), rules=demo_rules)
+    originals = {json.loads(line)["event_id"]: json.loads(line) for line in lines_of("modum")}
+    original = originals[str(bad.event_id)]
+    assert content_hash(original) != content_hash(raw_bad)
