@@ -205,7 +205,7 @@ class SamspillBook:
         errors: list[FieldError] = []
         if role_id not in ROLES:
             errors.append(FieldError(field=f"{prefix}roleId", message="unknown role"))
-        if role_id in FAMILY_ROLES:
+        elif role_id in FAMILY_ROLES:
             if affiliation_id is not None:
                 errors.append(
                     FieldError(
