@@ -312,11 +312,11 @@ class Archive:
         return {"Recno": document.recno, "DocumentNumber": document.number}
 
     def _file(self, fields: DocumentFile, raw: object, where: str, *, main: bool) -> FileRecord:
-        _require(**{f"{where}.Title": fields.Title, f"{where}.Format": fields.Format})
-        data = (
-            b"" if fields.Base64Data is None else _decode(fields.Base64Data, f"{where}.Base64Data")
-        )
-        _optional_code(TableName.ACCESS_CODE, fields.AccessCode, f"{where}.AccessCode")
+        prefix = f"{where}." if where else ""
+        _require(**{f"{prefix}Title": fields.Title, f"{prefix}Format": fields.Format})
+        content = fields.Base64Data
+        data = b"" if content is None else _decode(content, f"{prefix}Base64Data")
+        _optional_code(TableName.ACCESS_CODE, fields.AccessCode, f"{prefix}AccessCode")
         return FileRecord(
             recno=next(self._file_recnos),
             fields=fields,
@@ -346,7 +346,7 @@ class Archive:
         document = next((d for d in self._documents if _is_document(d, args)), None)
         if document is None:
             raise invalid("no document with that DocumentNumber")
-        file = self._file(args, received, "parameter", main=not document.files)
+        file = self._file(args, received, "", main=not document.files)
         document.files.append(file)
         document.changed = file.created
         return {"Recno": file.recno}
