@@ -14,6 +14,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from adapter.events import RulesLookup
+from adapter.settings import Settings, TenantConfig, load_settings
+from adapter.store.engine import open_store
+from adapter.store.store import Store
+
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILURE",
@@ -22,8 +27,11 @@ __all__ = [
     "err_console",
     "fail",
     "get_ctx",
+    "load",
     "print_json",
+    "rules_of",
     "run_async",
+    "store_of",
 ]
 
 EXIT_FAILURE = 1
@@ -65,3 +73,22 @@ def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     """One clear line on stderr, then exit with `code`."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def load(ctx: typer.Context) -> Settings:
+    """The settings of this invocation (global `--config`, env `STAFETT_*`)."""
+    return load_settings(get_ctx(ctx).config_path)
+
+
+def rules_of(settings: Settings) -> RulesLookup:
+    """Tenant key → its validation rules (None for an unknown tenant)."""
+
+    def lookup(key: str) -> TenantConfig | None:
+        return settings.tenants.get(key)
+
+    return lookup
+
+
+async def store_of(settings: Settings) -> Store:
+    """Open the store of the settings (SQLite upgrades itself; PostgreSQL must be current)."""
+    return await open_store(settings.database_url)

@@ -1,11 +1,82 @@
-"""Command module events_cmd (placeholder until its issue lands)."""
+"""`stafett events rejected|held`: what was refused or waits, and why."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from adapter.cli._common import console, load, print_json, run_async, store_of
+from adapter.store.records import StoredEvent
+from adapter.store.states import EventState
 
 __all__ = ["register"]
 
+_TENANT = typer.Option("--tenant", help="Only this tenant.")
+_JSON = typer.Option("--json", help="One JSON object on stdout.")
+
+
+def _rows(events: list[StoredEvent]) -> list[dict[str, object]]:
+    return [
+        {
+            "tenant": e.tenant,
+            "case_id": e.case_id,
+            "event_id": e.event_id,
+            "sequence": e.sequence,
+            "type": e.type,
+            "reason": e.reason,
+            "field": e.field,
+            "line": e.line,
+            "source": e.source.value,
+        }
+        for e in events
+    ]
+
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to `app`."""
+    """Attach the `events` group to `app`."""
+    group = typer.Typer(help="Stored events: what was refused or waits.", no_args_is_help=True)
+
+    def show(ctx: typer.Context, state: EventState, tenant: str | None, as_json: bool) -> None:
+        settings = load(ctx)
+
+        async def go() -> list[StoredEvent]:
+            async with await store_of(settings) as store:
+                return await store.list_events(state, tenant=tenant, limit=10_000)
+
+        rows = _rows(run_async(go()))
+        if as_json:
+            print_json({"events": rows})
+            return
+        table = Table(
+            "tenant", "case", "event", "seq", "type", "line", "reason", title=f"{state} events"
+        )
+        for r in rows:
+            table.add_row(
+                *(
+                    str(r[k]) if r[k] is not None else ""
+                    for k in ("tenant", "case_id", "event_id", "sequence", "type", "line", "reason")
+                )
+            )
+        console.print(table if rows else f"no {state} events")
+
+    @group.command("rejected")
+    def rejected_cmd(
+        ctx: typer.Context,
+        tenant: Annotated[str | None, _TENANT] = None,
+        as_json: Annotated[bool, _JSON] = False,
+    ) -> None:
+        """Events (and lines) refused, with the field and reason."""
+        show(ctx, EventState.REJECTED, tenant, as_json)
+
+    @group.command("held")
+    def held_cmd(
+        ctx: typer.Context,
+        tenant: Annotated[str | None, _TENANT] = None,
+        as_json: Annotated[bool, _JSON] = False,
+    ) -> None:
+        """Valid events that may not go yet, with the reason."""
+        show(ctx, EventState.HELD, tenant, as_json)
+
+    app.add_typer(group, name="events")

@@ -1,11 +1,88 @@
-"""Command module status_cmd (placeholder until its issue lands)."""
+"""`stafett status`: counts by state, oldest pending age, parked cases, last poll, per tenant."""
 
 from __future__ import annotations
 
-import typer
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-__all__ = ["register"]
+import typer
+from rich.table import Table
+
+from adapter.cli._common import console, load, print_json, run_async, store_of
+from adapter.intake.feed import FEED_CURSOR
+from adapter.settings import Settings
+from adapter.store.states import EventState, OperationState
+
+__all__ = ["collect_status", "register"]
+
+
+async def collect_status(settings: Settings) -> dict[str, Any]:
+    """The contract's `status --json` object, read from the store."""
+    now = datetime.now(UTC)
+    async with await store_of(settings) as store:
+        events = await store.count_events_by_state()
+        ops = await store.count_operations_by_state()
+        parked = await store.parked_cases()
+        age = await store.oldest_pending_age(now)
+        per_events = await store.event_counts_by_tenant()
+        per_ops = await store.operation_counts_by_tenant()
+        cursors = {c.tenant: c for c in await store.list_cursors() if c.name == FEED_CURSOR}
+        tenants: dict[str, Any] = {}
+        for key in sorted(settings.tenants):
+            t_age = await store.oldest_pending_age(now, tenant=key)
+            cursor = cursors.get(key)
+            tenants[key] = {
+                "events": {s.value: per_events.get(key, {}).get(s, 0) for s in EventState},
+                "operations": {s.value: per_ops.get(key, {}).get(s, 0) for s in OperationState},
+                "oldest_pending_seconds": None if t_age is None else round(t_age.total_seconds()),
+                "parked_cases": [p.case_id for p in parked if p.tenant == key],
+                "last_poll": None if cursor is None else cursor.updated_at.isoformat(),
+            }
+    return {
+        "events": {s.value: n for s, n in events.items()},
+        "operations": {s.value: n for s, n in ops.items()},
+        "oldest_pending_seconds": None if age is None else round(age.total_seconds()),
+        "parked_cases": [str(p) for p in parked],
+        "tenants": tenants,
+    }
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to `app`."""
+    """Attach `status` to `app`."""
+
+    @app.command("status")
+    def status_cmd(
+        ctx: typer.Context,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    ) -> None:
+        """Counts by state, oldest pending age, parked cases and last poll, per tenant."""
+        status = run_async(collect_status(load(ctx)))
+        if as_json:
+            print_json(status)
+            return
+        table = Table(
+            "tenant",
+            *[s.value for s in EventState],
+            "ops pending",
+            "ops done",
+            "ops parked",
+            "oldest pending",
+            "last poll",
+            title="stafett status",
+        )
+        for key, t in status["tenants"].items():
+            ops = t["operations"]
+            pending = ops["pending"] + ops["in_flight"] + ops["unknown"]
+            age = t["oldest_pending_seconds"]
+            table.add_row(
+                key,
+                *[str(t["events"][s.value]) for s in EventState],
+                str(pending),
+                str(ops["done"]),
+                str(ops["parked"]),
+                "-" if age is None else f"{age} s",
+                t["last_poll"] or "-",
+            )
+        console.print(table)
+        if status["parked_cases"]:
+            console.print("parked cases: " + ", ".join(status["parked_cases"]), highlight=False)

@@ -1,0 +1,66 @@
+"""The file door: `stafett ingest FILE.jsonl`, one event a line, for operators and migrations."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapter.events import RulesLookup
+from adapter.intake.inbox import Inbox
+from adapter.intake.receive import Receipt, ReceiptOutcome, receive_text
+from adapter.store.states import EventSource
+
+__all__ = ["IngestReport", "ingest_file"]
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one file's lines became."""
+
+    receipts: tuple[Receipt, ...]
+
+    def count(self, outcome: ReceiptOutcome) -> int:
+        """How many lines had `outcome`."""
+        return Counter(r.outcome for r in self.receipts)[outcome]
+
+    @property
+    def rejections(self) -> tuple[Receipt, ...]:
+        """The refused lines, in file order."""
+        return tuple(r for r in self.receipts if r.outcome is ReceiptOutcome.REJECTED)
+
+    def as_json(self) -> dict[str, object]:
+        """The contract's `ingest --json` object."""
+        return {
+            "accepted": self.count(ReceiptOutcome.ACCEPTED),
+            "duplicate": self.count(ReceiptOutcome.DUPLICATE),
+            "rejected": self.count(ReceiptOutcome.REJECTED),
+            "rejections": [
+                {"line": r.line, "event_id": r.event_id, "field": r.field, "message": r.message}
+                for r in self.rejections
+            ],
+        }
+
+
+async def ingest_file(path: Path, *, inbox: Inbox, rules: RulesLookup) -> IngestReport:
+    """Validate and store every non-blank line of `path`; each line is its own transaction.
+
+    Lines are read as bytes so that a line that is not UTF-8 is refused on its own
+    instead of stopping the file.
+    """
+    receipts: list[Receipt] = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            receipts.append(
+                await receive_text(
+                    line.rstrip(b"\r\n"),
+                    inbox=inbox,
+                    rules=rules,
+                    source=EventSource.FILE,
+                    source_ref=path.name,
+                    line=number,
+                )
+            )
+    return IngestReport(tuple(receipts))
