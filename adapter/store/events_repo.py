@@ -132,11 +132,27 @@ class EventsRepo(RepoBase):
             )
 
     async def insert_rejected(self, rec: RejectedRecord) -> int:
-        """Store refused input with its line/event_id, field and reason; returns the row id."""
+        """Store refused input with its line/event_id, field and reason; returns the row id.
+
+        Idempotent: the same input refused for the same reason from the same source is kept
+        once (re-ingesting a file adds nothing); the existing row's id is returned.
+        """
         values = rec.model_dump()
         values.update(state=EventState.REJECTED, received_at=self._db.clock())
 
         async def tx(conn: AsyncConnection) -> int:
+            seen = (
+                await conn.execute(
+                    select(events.c.id).where(
+                        events.c.state == EventState.REJECTED.value,
+                        events.c.source == rec.source.value,
+                        events.c.payload == rec.payload,
+                        events.c.reason == rec.reason,
+                    )
+                )
+            ).first()
+            if seen is not None:
+                return int(seen.id)
             result = await conn.execute(events.insert().values(values))
             key = result.inserted_primary_key
             assert key is not None
