@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -43,7 +44,7 @@ def _pending_sync(connection: Connection) -> list[str]:
     try:
         for head in current:
             applied.update(rev.revision for rev in script.iterate_revisions(head, "base"))
-    except CommandError as exc:
+    except (CommandError, RevisionError) as exc:
         raise StoreError(
             f"the database is at revision {', '.join(current)}, which this version of "
             "stafett does not know: upgrade stafett"
