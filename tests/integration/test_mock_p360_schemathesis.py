@@ -65,7 +65,7 @@ SCHEMA.app = make_app(MOCK)
     suppress_health_check=list(HealthCheck),
 )
 def test_the_connector_definition_finds_no_server_error_and_no_bad_response(
-    case: schemathesis.Case,
+    case: schemathesis.Case[Any],
 ) -> None:
     """Generated connector calls get no 5xx and responses that conform to the connector."""
     case.call_and_validate(checks=CHECKS)
