@@ -6,11 +6,14 @@ Use it in-process (`httpx.ASGITransport(app=create_app())`) or over a socket (`M
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -123,6 +126,14 @@ class MockServer(uvicorn.Server):
         handles = app.state.mock
         assert isinstance(handles, MockHandles)
         self._faults = handles.faults
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Stop on a signal; SIGTERM is a requested stop, so the process then exits 0."""
+        super().handle_exit(sig, frame)
+        if sig == signal.SIGTERM:
+            # uvicorn re-raises captured signals after shutdown (exit -15); not for SIGTERM.
+            with contextlib.suppress(ValueError):
+                self._captured_signals.remove(sig)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Release held requests, then uvicorn's graceful shutdown."""
