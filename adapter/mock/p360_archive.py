@@ -249,11 +249,10 @@ class Archive:
             wanted = (number or "").strip()
             found = next((c for c in self._cases if c.number == wanted), None)
             if found is None:
-                raise invalid(f"no case with CaseNumber {wanted}")
+                raise invalid("no case with that CaseNumber")
             return found
-        assert external is not None
-        key = (external.Id or "", external.Type or DEFAULT_EXTERNAL_ID_TYPE)
-        found = next((c for c in self._cases if c.external_key == key), None)
+        key = (external.Id or "", external.Type or DEFAULT_EXTERNAL_ID_TYPE) if external else None
+        found = next((c for c in self._cases if key and c.external_key == key), None)
         if found is None:
             raise invalid("no case with that ExternalId")
         return found
