@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+pytest_plugins = ["tests.conftest_mock"]
+
 KEEP = {"STAFETT_TEST_POSTGRES_URL"}
 
 
