@@ -1,6 +1,7 @@
 """The municipality's BTI case system under `/internal/v1`: the event feed and documents."""
 
-
+# No `from __future__ import annotations`: FastAPI must resolve the dependency aliases
+# defined inside the router factory at runtime.
 import base64
 import binascii
 import hmac

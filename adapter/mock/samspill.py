@@ -1,6 +1,7 @@
 """Flyt Samspill under `/samspill/api/v1`: metadata, plans and every plan collection."""
 
-
+# No `from __future__ import annotations`: FastAPI must resolve the dependency aliases
+# defined inside the router factory at runtime.
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response

@@ -4,6 +4,7 @@ outside the documented schemas on the Samspill and internal routes."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import hypothesis
@@ -36,7 +37,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(
     suppress_health_check=list(hypothesis.HealthCheck),
     derandomize=True,
 )
-def test_samspill_and_internal_routes_conform(case: schemathesis.Case) -> None:
+def test_samspill_and_internal_routes_conform(case: schemathesis.Case[Any]) -> None:
     """Generated requests (with a valid token or feed key) get documented, non-5xx answers."""
     key = TOKEN if case.path.startswith("/samspill") else MODUM.feed_key
     response = case.call(headers={"Authorization": f"Bearer {key}"})
