@@ -1,0 +1,66 @@
+"""APScheduler wiring only: fixed-id interval jobs that fire the service's ticks.
+
+The scheduler is never the queue nor the coordination between replicas (the store is):
+each job just calls one coroutine of the service. Jobs have fixed ids, `coalesce=True`,
+`max_instances=1` and a misfire grace, so a slow tick is never run twice at once and a
+late one runs once, not many times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from adapter.logs import get_logger
+from adapter.settings import SchedulerSettings
+
+__all__ = ["JOB_IDS", "build_scheduler"]
+
+log = get_logger(__name__)
+
+Tick = Callable[[], Awaitable[object]]
+
+JOB_IDS = ("poll", "plan", "dispatch", "reconcile", "deadlines")
+"""The fixed ids of the service's jobs, in the order they are added."""
+
+
+def _guarded(name: str, tick: Tick) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        try:
+            await tick()
+        except Exception:  # one failing tick must not stop the scheduler or other jobs
+            log.exception("scheduled job failed", job=name)
+
+    return run
+
+
+def build_scheduler(settings: SchedulerSettings, ticks: Mapping[str, Tick]) -> AsyncIOScheduler:
+    """A scheduler (not started) with one interval job per tick named in `JOB_IDS`."""
+    intervals = {
+        "poll": settings.poll_interval_s,
+        "plan": settings.plan_interval_s,
+        "dispatch": settings.dispatch_interval_s,
+        "reconcile": settings.reconcile_interval_s,
+        "deadlines": settings.deadlines_interval_s,
+    }
+    scheduler = AsyncIOScheduler(
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": settings.misfire_grace_s,
+        }
+    )
+    for job_id in JOB_IDS:
+        tick = ticks.get(job_id)
+        if tick is None:
+            continue
+        scheduler.add_job(
+            _guarded(job_id, tick),
+            IntervalTrigger(seconds=intervals[job_id]),
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+        )
+    return scheduler

@@ -1,0 +1,44 @@
+"""The scheduler only fires ticks: fixed ids, coalesced, never overlapping, failures contained."""
+
+from __future__ import annotations
+
+from adapter.scheduler import JOB_IDS, build_scheduler
+from adapter.settings import SchedulerSettings
+
+
+async def _noop() -> None:
+    return None
+
+
+async def test_jobs_have_fixed_ids_and_safe_defaults() -> None:
+    """Every tick becomes one job with its fixed id, coalesce on and at most one instance."""
+    scheduler = build_scheduler(SchedulerSettings(), dict.fromkeys(JOB_IDS, _noop))
+    scheduler.start(paused=True)
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert set(jobs) == set(JOB_IDS)
+        for job in jobs.values():
+            assert job.coalesce is True
+            assert job.max_instances == 1
+            assert job.misfire_grace_time == SchedulerSettings().misfire_grace_s
+        assert jobs["dispatch"].trigger.interval.total_seconds() == 2
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+async def test_a_failing_tick_is_contained() -> None:
+    """A tick that raises is logged by its job wrapper; the wrapper itself returns."""
+    calls: list[str] = []
+
+    async def boom() -> None:
+        calls.append("boom")
+        raise RuntimeError("tick failed")
+
+    scheduler = build_scheduler(SchedulerSettings(), {"plan": boom})
+    scheduler.start(paused=True)
+    try:
+        (job,) = scheduler.get_jobs()
+        await job.func()
+        assert calls == ["boom"]
+    finally:
+        scheduler.shutdown(wait=False)
