@@ -9,6 +9,7 @@ late one runs once, not many times.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -62,5 +63,6 @@ def build_scheduler(settings: SchedulerSettings, ticks: Mapping[str, Tick]) -> A
             id=job_id,
             name=job_id,
             replace_existing=True,
+            next_run_time=datetime.now(UTC),  # first tick at start, then every interval
         )
     return scheduler
