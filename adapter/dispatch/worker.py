@@ -1,0 +1,258 @@
+"""The dispatcher: claims due operations, runs them against their target, records the result.
+
+Order and exclusivity come from the store's claim (one operation in flight per case and
+target, in `seq` order, `waits_for` respected); this module only decides what an outcome
+means:
+
+- success → `done`, the created remote id linked (plus any extra links learnt);
+- `AmbiguousError` (sent, then timeout/reset/5xx) → `unknown`: the next attempt first looks
+  the item up by `op_ref` and adopts it, and only creates it when it is not there;
+- `TransientError` → back to `pending` with a persisted, jittered backoff that honours
+  `Retry-After` (capped);
+- `PermanentError` → `parked` with the reason; later operations of that case and target wait,
+  everything else flows on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from adapter.dispatch.retry import in_call_retry, next_attempt_delay
+from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
+from adapter.logs import get_logger
+from adapter.metrics import Metrics
+from adapter.planning.operations import OpKind
+from adapter.planning.payloads import PAYLOADS, Payload
+from adapter.settings import DispatchSettings
+from adapter.store.records import StoredOperation
+from adapter.store.states import Target
+from adapter.store.store import Store
+from adapter.targets.result import Result, TargetClient
+
+__all__ = ["LEAD_LINK", "ClientLookup", "DispatchReport", "Dispatcher", "link_keys"]
+
+log = get_logger(__name__)
+
+LEAD_LINK = "lead"
+"""The links key of the plan lead, who is no participant: resolved to itself."""
+
+_IN_CALL_BASE_S = 0.25
+_IN_CALL_MAX_S = 1.0
+
+ClientLookup = Callable[[str, Target], TargetClient | None]
+"""(tenant, target) → the client of that tenant's remote, or None when it has none."""
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatcher pass did."""
+
+    done: int = 0
+    retried: int = 0
+    unknown: int = 0
+    parked: int = 0
+    lost: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ran(self) -> int:
+        """Operations attempted in the pass."""
+        return self.done + self.retried + self.unknown + self.parked + self.lost
+
+
+def link_keys(payload: Payload) -> list[str]:
+    """Every links-table key a payload names (`*_link` fields and `*_links` tuples)."""
+    keys: list[str] = []
+    for name, value in payload:
+        if name.endswith("_link") and isinstance(value, str):
+            keys.append(value)
+        elif name.endswith("_links") and isinstance(value, tuple):
+            keys.extend(v for v in value if isinstance(v, str))
+    return keys
+
+
+class Dispatcher:
+    """Runs due operations with bounded concurrency; many cases in parallel, each in order."""
+
+    def __init__(
+        self,
+        store: Store,
+        clients: ClientLookup,
+        *,
+        owner: str,
+        settings: DispatchSettings,
+        clock: Callable[[], datetime],
+        rng: random.Random | None = None,
+        metrics: Metrics | None = None,
+        on_done: Callable[[StoredOperation, Result], Awaitable[None]] | None = None,
+    ) -> None:
+        self._store = store
+        self._clients = clients
+        self._owner = owner
+        self._settings = settings
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._metrics = metrics
+        self._on_done = on_done
+
+    async def run_pass(self) -> DispatchReport:
+        """Claim and run due operations until none is due now; returns what happened.
+
+        Up to `concurrency` operations run at once; as each finishes, the freed slot
+        claims the next due one (the store never hands out two of one case and target).
+        """
+        report = DispatchReport()
+        limit = max(1, self._settings.concurrency)
+        running: set[asyncio.Task[None]] = set()
+        exhausted = False
+        while True:
+            free = limit - len(running)
+            if free > 0 and not exhausted:
+                claimed = await self._store.claim_operations(
+                    self._owner, self._clock(), limit=free, lease_s=self._settings.lease_seconds
+                )
+                for op in claimed:
+                    running.add(asyncio.create_task(self._run(op, report)))
+                exhausted = not claimed
+            if not running:
+                return report
+            finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in finished:
+                task.result()  # _run handles every error it expects; surface bugs here
+            exhausted = False  # a finished operation may have freed the next one
+
+    async def _resolve(self, op: StoredOperation, payload: Payload) -> dict[str, str]:
+        ids: dict[str, str] = {}
+        for key in link_keys(payload):
+            if key == LEAD_LINK:
+                ids[key] = LEAD_LINK
+                continue
+            remote = await self._store.get_link(op.tenant, op.case_id, op.target, key)
+            if remote is None:
+                raise PermanentError(
+                    f"no remote id for {key!r}: the operation that creates it has not "
+                    "succeeded (skipped or parked)",
+                    op_ref=op.op_ref,
+                )
+            ids[key] = remote
+        return ids
+
+    async def _attempt(
+        self, client: TargetClient, op: StoredOperation, payload: Payload, ids: Mapping[str, str]
+    ) -> Result:
+        kind = OpKind(op.kind)
+        if op.may_exist:
+            found = await client.lookup(kind, payload, ids, op_ref=op.op_ref)
+            if found is not None:
+                log.info("operation adopted", op_ref=op.op_ref, kind=op.kind)
+                return found
+        # Short in-call retries for blips only: a Retry-After of a second or more stops
+        # them at once, and the wait is persisted as `next_attempt_at` instead.
+        return await in_call_retry(
+            lambda: client.execute(kind, payload, ids, op_ref=op.op_ref),
+            attempts=self._settings.in_call_attempts,
+            base_s=min(_IN_CALL_BASE_S, self._settings.backoff_base_s),
+            max_s=_IN_CALL_MAX_S,
+        )
+
+    async def _run(self, op: StoredOperation, report: DispatchReport) -> None:
+        target = op.target.value
+        try:
+            client = self._clients(op.tenant, op.target)
+            if client is None:
+                raise PermanentError(
+                    f"tenant {op.tenant!r} has no {target} target configured", op_ref=op.op_ref
+                )
+            payload = PAYLOADS[OpKind(op.kind)].model_validate_json(op.payload)
+            ids = await self._resolve(op, payload)
+            result = await self._attempt(client, op, payload, ids)
+        except AmbiguousError as exc:
+            await self._backoff(op, exc, report, unknown=True)
+        except TransientError as exc:
+            await self._backoff(op, exc, report, unknown=False)
+        except PermanentError as exc:
+            await self._park(op, exc, report)
+        except Exception as exc:  # a bug must park one operation, not stop the service
+            log.exception("operation failed unexpectedly", op_ref=op.op_ref, kind=op.kind)
+            await self._park(op, RemoteError(f"internal error: {type(exc).__name__}"), report)
+        else:
+            await self._complete(op, result, report)
+        finally:
+            report.by_kind[op.kind] = report.by_kind.get(op.kind, 0) + 1
+            if self._metrics is not None:
+                self._metrics.remote_calls.labels(target, "attempt").inc()
+
+    async def _complete(self, op: StoredOperation, result: Result, report: DispatchReport) -> None:
+        now = self._clock()
+        for key, remote in result.extra_links.items():
+            await self._store.put_link(op.tenant, op.case_id, op.target, key, remote)
+        ok = await self._store.complete_operation(
+            op.id, self._owner, now, remote_id=result.remote_id, status=result.status
+        )
+        if not ok:
+            report.lost += 1
+            log.warning("lease lost before completion", op_ref=op.op_ref)
+            return
+        report.done += 1
+        if self._on_done is not None:
+            await self._on_done(op, result)
+
+    async def _backoff(
+        self, op: StoredOperation, exc: TransientError, report: DispatchReport, *, unknown: bool
+    ) -> None:
+        now = self._clock()
+        s = self._settings
+        delay = next_attempt_delay(
+            op.attempts,
+            base_s=s.backoff_base_s,
+            max_s=s.backoff_max_s,
+            retry_after=exc.retry_after,
+            cap_s=s.retry_after_cap_s,
+            rng=self._rng,
+        )
+        when = now + timedelta(seconds=delay)
+        error = _describe(exc)
+        if unknown:
+            ok = await self._store.mark_unknown(
+                op.id, self._owner, now, error=error, next_attempt_at=when, status=exc.status
+            )
+            report.unknown += ok
+        else:
+            ok = await self._store.fail_operation(
+                op.id, self._owner, now, error=error, next_attempt_at=when, status=exc.status
+            )
+            report.retried += ok
+        report.lost += not ok
+        if self._metrics is not None:
+            self._metrics.retries.labels(op.target.value).inc()
+        log.info(
+            "operation will be retried",
+            op_ref=op.op_ref,
+            kind=op.kind,
+            error=error,
+            in_seconds=round(delay, 3),
+            ambiguous=unknown,
+        )
+
+    async def _park(self, op: StoredOperation, exc: RemoteError, report: DispatchReport) -> None:
+        error = _describe(exc)
+        ok = await self._store.park_operation(
+            op.id, self._owner, self._clock(), error=error, status=exc.status
+        )
+        report.parked += ok
+        report.lost += not ok
+        if self._metrics is not None:
+            self._metrics.parks.labels(op.target.value).inc()
+        log.warning("operation parked", op_ref=op.op_ref, kind=op.kind, error=error)
+
+
+def _describe(exc: RemoteError) -> str:
+    detail = getattr(exc, "detail", None)
+    text = str(exc)
+    if isinstance(detail, str) and detail:
+        text = f"{text} — {detail}"
+    return f"{type(exc).__name__}: {text}"[:2000]
