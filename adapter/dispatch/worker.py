@@ -150,10 +150,14 @@ class Dispatcher:
             if found is not None:
                 log.info("operation adopted", op_ref=op.op_ref, kind=op.kind)
                 return found
+
         # Short in-call retries for blips only: a Retry-After of a second or more stops
         # them at once, and the wait is persisted as `next_attempt_at` instead.
+        async def call() -> Result:  # a coroutine function: tenacity awaits it
+            return await client.execute(kind, payload, ids, op_ref=op.op_ref)
+
         return await in_call_retry(
-            lambda: client.execute(kind, payload, ids, op_ref=op.op_ref),
+            call,
             attempts=self._settings.in_call_attempts,
             base_s=min(_IN_CALL_BASE_S, self._settings.backoff_base_s),
             max_s=_IN_CALL_MAX_S,
