@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from adapter.errors import PermanentError
+from adapter.errors import AmbiguousError, PermanentError
 from adapter.logs import get_logger
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import (
@@ -220,7 +220,7 @@ class SamspillClient:
         )
         response = await self._send("POST", "/plans", op_ref, json=body)
         self._raise(response, op_ref)
-        plan_id = str(response.json()["planId"])
+        plan_id = _created_id(response, "planId", op_ref)
         links: dict[str, str] = {}
         if p.family:
             links = _family_links(p, await self._plan(plan_id, op_ref))
@@ -263,7 +263,7 @@ class SamspillClient:
                 log.info("plan already transferred; adopting the target plan", op_ref=op_ref)
                 return await self._adopt_transfer(p, target, op_ref, status=409)
         self._raise(response, op_ref)
-        target_id = str(response.json()["planId"])
+        target_id = _created_id(response, "planId", op_ref)
         return await self._adopt_transfer(p, target_id, op_ref, status=response.status_code)
 
     async def _adopt_transfer(
@@ -495,7 +495,7 @@ class SamspillClient:
         plan_id = _id(ids, plan_link, op_ref)
         response = await self._send("POST", f"/plans/{plan_id}/{collection}", op_ref, json=body)
         self._raise(response, op_ref)
-        return Result(remote_id=str(response.json()["id"]), status=response.status_code)
+        return Result(remote_id=_created_id(response, "id", op_ref), status=response.status_code)
 
     async def _patch(
         self,
@@ -601,6 +601,21 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _created_id(response: httpx.Response, key: str, op_ref: str) -> str:
+    """The new item's id from a create's answer; an unreadable answer is ambiguous."""
+    value = _json(response).get(key)
+    if isinstance(value, str | int) and str(value):
+        return str(value)
+    endpoint = endpoint_of(response.request)
+    raise AmbiguousError(
+        f"{response.request.method} {endpoint} answered {response.status_code} without "
+        f"{key!r} [{op_ref}]",
+        op_ref=op_ref,
+        endpoint=endpoint,
+        status=response.status_code,
+    )
 
 
 def _plan_link(payload: Payload) -> str:

@@ -674,3 +674,14 @@ async def test_a_missing_resolved_id_is_permanent(idle_env: Env) -> None:
         await idle_env.client.execute(
             OpKind.UPDATE_GOAL, UPDATES[1][1], {"plan:stafettlogg": "P1"}, op_ref="op"
         )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [httpx.Response(201, text="not json"), httpx.Response(201, json={}), httpx.Response(200)],
+)
+async def test_a_create_answer_without_an_id_is_ambiguous(env: Env, answer: httpx.Response) -> None:
+    """A 2xx to a create that names no id may still have created it: ambiguous, look up."""
+    env.router.post(f"{BASE}/plans/P1/goals").mock(return_value=answer)
+    with pytest.raises(AmbiguousError, match="without 'id'"):
+        await env.client.execute(OpKind.CREATE_GOAL, CREATES[3][1], IDS, op_ref="op")
