@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from adapter.dispatch.retry import set_testing
+
 pytest_plugins = ["tests.conftest_mock"]
 
 KEEP = {"STAFETT_TEST_POSTGRES_URL"}
@@ -19,3 +21,11 @@ def _clean_stafett_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if key.startswith("STAFETT_") and key not in KEEP:
             monkeypatch.delenv(key, raising=False)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_retry_waits() -> Iterator[None]:
+    """In-call retries never sleep in tests (persisted backoff still uses the clock)."""
+    set_testing(True)
+    yield
+    set_testing(False)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from adapter.dispatch.retry import set_testing
 from adapter.dispatch.worker import Dispatcher
 from adapter.errors import AmbiguousError, PermanentError, TransientError
 from adapter.planning.operations import Operation, OpKind, Target, op_ref
@@ -53,13 +52,6 @@ class ScriptedTarget:
     ) -> Result | None:
         self.calls.append(("lookup", op_ref))
         return self.existing.get(op_ref)
-
-
-@pytest.fixture(autouse=True)
-def _no_waits() -> object:
-    set_testing(True)
-    yield
-    set_testing(False)
 
 
 def _goal(case: str, goal: str) -> Operation:
