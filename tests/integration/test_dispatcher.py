@@ -6,8 +6,6 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-import pytest
-
 from adapter.dispatch.worker import Dispatcher
 from adapter.errors import AmbiguousError, PermanentError, TransientError
 from adapter.planning.operations import Operation, OpKind, Target, op_ref
