@@ -210,7 +210,7 @@ class Arena(StrEnum):
 
 
 class MeetingKind(StrEnum):
-    """BTI meeting kinds."""
+    """Calendar entry kinds: the BTI meeting kinds, and `frist` (a deadline, domain.md)."""
 
     UNDRINGSSAMTALE = "undringssamtale"
     OPPFOLGINGSSAMTALE = "oppfolgingssamtale"
@@ -219,6 +219,7 @@ class MeetingKind(StrEnum):
     NETTVERKSMOTE = "nettverksmote"
     UTVIDET_NETTVERKSMOTE = "utvidet-nettverksmote"
     EVALUERINGSMOTE = "evalueringsmote"
+    FRIST = "frist"
 
 
 class Relation(StrEnum):
