@@ -9,7 +9,25 @@ __all__ = ["register_all"]
 
 def register_all(app: typer.Typer) -> None:
     """Attach every command module's commands to `app`."""
-    from adapter.cli import config_cmd, db_cmd, events_cmd, ingest_cmd, mock_cmd, status_cmd
+    from adapter.cli import (
+        cases_cmd,
+        config_cmd,
+        db_cmd,
+        events_cmd,
+        ingest_cmd,
+        mock_cmd,
+        parked_cmd,
+        status_cmd,
+    )
 
-    for module in (config_cmd, db_cmd, ingest_cmd, status_cmd, events_cmd, mock_cmd):
+    for module in (
+        config_cmd,
+        db_cmd,
+        ingest_cmd,
+        status_cmd,
+        events_cmd,
+        cases_cmd,
+        parked_cmd,
+        mock_cmd,
+    ):
         module.register(app)
