@@ -1,0 +1,103 @@
+"""PDF checks for archiving: is it really a PDF, does it declare PDF/A; and PDF/A marking.
+
+Public 360 neither validates nor converts files (research/p360.md §2, §6), so the adapter
+decides `VersionFormat` itself: `A` only for a file whose XMP metadata declares PDF/A
+conformance (`pdfaid:part`), else `P`. `mark_pdfa` adds that declaration (and an sRGB
+output intent) to a PDF stafett renders itself; it does not make arbitrary input conform.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import ImageCms
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
+from pypdf.xmp import XmpInformation
+
+__all__ = ["PDF_MEDIA_TYPE", "declares_pdfa", "is_pdf", "mark_pdfa"]
+
+PDF_MEDIA_TYPE = "application/pdf"
+
+_HEADER_WINDOW = 1024
+"""PDF readers accept the `%PDF-` header within the first kilobyte."""
+
+
+def _reader(data: bytes) -> PdfReader | None:
+    if b"%PDF-" not in data[:_HEADER_WINDOW]:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if len(reader.pages) < 1:
+                return None
+    except Exception:  # pypdf raises many kinds on malformed input: all mean "not a PDF"
+        return None
+    return reader
+
+
+def is_pdf(data: bytes) -> bool:
+    """True when `data` parses as a PDF with at least one page (not just the magic bytes)."""
+    return _reader(data) is not None
+
+
+def declares_pdfa(data: bytes) -> bool:
+    """True when `data` is a PDF whose XMP metadata declares a PDF/A part (`pdfaid:part`)."""
+    reader = _reader(data)
+    if reader is None:
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            xmp = reader.xmp_metadata
+            part = None if xmp is None else xmp.pdfaid_part
+    except Exception:  # unreadable XMP declares nothing
+        return False
+    return part is not None and str(part).strip() != ""
+
+
+def _srgb_output_intent(writer: PdfWriter) -> DictionaryObject:
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    stream = DecodedStreamObject()
+    stream.set_data(profile)
+    stream[NameObject("/N")] = NumberObject(3)
+    intent = DictionaryObject()
+    intent[NameObject("/Type")] = NameObject("/OutputIntent")
+    intent[NameObject("/S")] = NameObject("/GTS_PDFA1")
+    intent[NameObject("/OutputConditionIdentifier")] = TextStringObject("sRGB")
+    intent[NameObject("/Info")] = TextStringObject("sRGB IEC61966-2.1")
+    intent[NameObject("/DestOutputProfile")] = writer._add_object(stream)
+    return intent
+
+
+def mark_pdfa(data: bytes, *, title: str, part: int = 2, conformance: str = "B") -> bytes:
+    """`data` with XMP metadata declaring PDF/A-`part``conformance`, a title and an sRGB intent.
+
+    Use only on PDFs stafett renders itself with embedded fonts; the caller vouches for the
+    content, this only writes the declaration.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+        xmp = XmpInformation.create()
+        xmp.pdfaid_part = str(part)
+        xmp.pdfaid_conformance = conformance
+        xmp.dc_title = {"x-default": title}
+        xmp.dc_format = PDF_MEDIA_TYPE
+        writer.xmp_metadata = xmp
+        writer.add_metadata({"/Title": title})
+        writer.root_object[NameObject("/OutputIntents")] = ArrayObject(
+            [writer._add_object(_srgb_output_intent(writer))]
+        )
+        out = io.BytesIO()
+        writer.write(out)
+    return out.getvalue()
