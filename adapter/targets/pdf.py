@@ -8,13 +8,16 @@ output intent) to a PDF stafett renders itself; it does not make arbitrary input
 
 from __future__ import annotations
 
+import hashlib
 import io
+import struct
 import warnings
 
 from PIL import ImageCms
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
+    ByteStringObject,
     DecodedStreamObject,
     DictionaryObject,
     NameObject,
@@ -65,8 +68,14 @@ def declares_pdfa(data: bytes) -> bool:
     return part is not None and str(part).strip() != ""
 
 
-def _srgb_output_intent(writer: PdfWriter) -> DictionaryObject:
+def _srgb_profile() -> bytes:
+    """An sRGB ICC profile with a fixed creation date (header bytes 24–35), for stable output."""
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return profile[:24] + struct.pack(">6H", 2024, 1, 1, 0, 0, 0) + profile[36:]
+
+
+def _srgb_output_intent(writer: PdfWriter) -> DictionaryObject:
+    profile = _srgb_profile()
     stream = DecodedStreamObject()
     stream.set_data(profile)
     stream[NameObject("/N")] = NumberObject(3)
@@ -79,6 +88,18 @@ def _srgb_output_intent(writer: PdfWriter) -> DictionaryObject:
     return intent
 
 
+class _StableWriter(PdfWriter):
+    """A writer whose file identifier comes from the input: same input, same bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(clone_from=PdfReader(io.BytesIO(data)))
+        self._stable_id = ByteStringObject(hashlib.sha256(data).digest()[:16])
+
+    def generate_file_identifiers(self) -> None:
+        """Both identifiers are the input's digest (reproducible output)."""
+        self._ID = ArrayObject((self._stable_id, self._stable_id))
+
+
 def mark_pdfa(data: bytes, *, title: str, part: int = 2, conformance: str = "B") -> bytes:
     """`data` with XMP metadata declaring PDF/A-`part``conformance`, a title and an sRGB intent.
 
@@ -87,7 +108,7 @@ def mark_pdfa(data: bytes, *, title: str, part: int = 2, conformance: str = "B")
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+        writer = _StableWriter(data)
         xmp = XmpInformation.create()
         xmp.pdfaid_part = str(part)
         xmp.pdfaid_conformance = conformance

@@ -89,7 +89,7 @@ def _fonts() -> tuple[str, str]:
     folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
     for name, file in ((_FONT, "Vera.ttf"), (_BOLD, "VeraBd.ttf")):
         if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file)))
+            pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file), asciiReadable=False))
     return _FONT, _BOLD
 
 
