@@ -17,6 +17,7 @@ def register_all(app: typer.Typer) -> None:
         ingest_cmd,
         mock_cmd,
         parked_cmd,
+        run_cmd,
         status_cmd,
     )
 
@@ -28,6 +29,7 @@ def register_all(app: typer.Typer) -> None:
         events_cmd,
         cases_cmd,
         parked_cmd,
+        run_cmd,
         mock_cmd,
     ):
         module.register(app)

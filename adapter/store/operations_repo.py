@@ -441,6 +441,30 @@ class OperationsRepo(RepoBase):
         oldest = await self._db.read(tx)
         return None if oldest is None else max(now - oldest, timedelta(0))
 
+    async def next_due_at(self) -> datetime | None:
+        """When the next `pending`/`unknown` operation falls due (None: nothing waits).
+
+        An operation with no `next_attempt_at` is due now; the caller compares with its
+        clock. Ordering holds are not considered: this is a lower bound for a waiting loop.
+        """
+
+        async def tx(conn: AsyncConnection) -> tuple[int, datetime | None]:
+            waiting = operations.c.state.in_(_CLAIMABLE)
+            undated = (
+                await conn.execute(
+                    select(func.count()).where(waiting, operations.c.next_attempt_at.is_(None))
+                )
+            ).scalar_one()
+            soonest: datetime | None = (
+                await conn.execute(select(func.min(operations.c.next_attempt_at)).where(waiting))
+            ).scalar_one_or_none()
+            return int(undated), soonest
+
+        undated, soonest = await self._db.read(tx)
+        if undated:
+            return self._db.clock()
+        return soonest
+
     async def list_parked(self, tenant: str | None = None) -> list[ParkedOperation]:
         """Parked operations, oldest first, with their last error as the reason."""
 

@@ -1,0 +1,1 @@
+"""The engine's moving parts wired together: planning step, run-once loop, runtime."""
