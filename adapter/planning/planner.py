@@ -212,8 +212,8 @@ class _Run:
                 self._drop(held)
                 self.decide(event, Outcome.REJECTED, rejected.reason)
                 continue
-            self._drop(held)
             self._commit(ctx)
+            self._drop(held)
             self.decide(event, Outcome.APPLIED)
 
     def _drop(self, held: HeldEvent) -> None:
