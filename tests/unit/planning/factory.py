@@ -12,7 +12,7 @@ from typing import Any
 from stdnum.no import fodselsnummer
 
 from adapter.events import Event, validation_context
-from adapter.planning import CaseState, OpKind, Operation, PlanningRules, PlanResult, plan_events
+from adapter.planning import CaseState, Operation, OpKind, PlanningRules, PlanResult, plan_events
 from adapter.profiles import get_profile
 
 ORG = "964950768"
@@ -100,7 +100,12 @@ class Stream:
             {
                 "child": {"name": "Ola Nordmann Test", "nin": CHILD_NIN},
                 "guardians": [
-                    {"name": "Mor Test", "nin": MOTHER_NIN, "relation": "mor", "guardian_id": "G-mor"},
+                    {
+                        "name": "Mor Test",
+                        "nin": MOTHER_NIN,
+                        "relation": "mor",
+                        "guardian_id": "G-mor",
+                    },
                     {"name": "Far Test", "nin": FATHER_NIN, "relation": "far"},
                 ],
                 "service": service,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -101,9 +103,10 @@ def test_replay_is_deterministic() -> None:
 def test_events_in_any_order_give_the_same_result() -> None:
     """The planner sorts a batch by sequence: reversed input plans like ordered input."""
     events = _rich_stream().events
-    assert replay(events[::-1], rules_for("modum")).operations == replay(
-        events, rules_for("modum")
-    ).operations
+    assert (
+        replay(events[::-1], rules_for("modum")).operations
+        == replay(events, rules_for("modum")).operations
+    )
 
 
 @settings(max_examples=40, deadline=None)
@@ -116,7 +119,7 @@ def test_replay_equals_incremental_planning(cuts: list[int]) -> None:
     bounds = [0, *sorted(set(cuts)), len(events)]
     state: CaseState | None = None
     operations = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         if start >= end:
             continue
         result = run(events[start:end], state=state)
