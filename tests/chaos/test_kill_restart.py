@@ -26,7 +26,7 @@ import pytest
 
 from adapter.mock import MockServer, create_app
 from adapter.runner.demo import load_examples
-from tests.support.remote_state import duplicates, normalize
+from tests.support.remote_state import duplicates, is_write, normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 10
@@ -53,8 +53,8 @@ def _serve_mock(latency_ms: int) -> tuple[MockServer, threading.Thread, socket.s
 
 @pytest.fixture
 def mock_url() -> Iterator[str]:
-    """A mock with 5 ms latency on a real socket, seeded with the example events."""
-    server, thread, sock, url = _serve_mock(latency_ms=5)
+    """A mock with 40 ms latency on a real socket, seeded with the example events."""
+    server, thread, sock, url = _serve_mock(latency_ms=40)
     try:
         httpx.post(f"{url}/_mock/internal/events", json=load_examples(ROOT / "examples/events"))
         yield url
@@ -69,7 +69,7 @@ def _adapter(url: str, db: Path) -> subprocess.Popen[str]:
     env.update(
         STAFETT_MOCK_URL=url,
         STAFETT_DATABASE_URL=f"sqlite+aiosqlite:///{db}",
-        STAFETT_DISPATCH__CONCURRENCY="4",
+        STAFETT_DISPATCH__CONCURRENCY="2",
         STAFETT_DISPATCH__LEASE_SECONDS="2",
     )
     return subprocess.Popen(
@@ -104,23 +104,15 @@ def _state(url: str) -> dict[str, Any]:
     return dict(httpx.get(f"{url}/_mock/state", timeout=30).json())
 
 
+def _writes(url: str) -> int:
+    """How many write requests the mock has answered (the contract's definition of a write)."""
+    return sum(1 for r in _state(url)["requests"] if is_write(r["method"], r["path"]))
+
+
 def test_kill_and_restart_ten_times_converges_to_the_undisturbed_state(
     tmp_path: Path, mock_url: str
 ) -> None:
     """Ten SIGKILLs at random moments: the same remote state as a clean run, nothing twice."""
-    rng = random.Random(20261122)
-    db = tmp_path / "chaos.db"
-    for _ in range(KILLS):
-        proc = _adapter(mock_url, db)
-        time.sleep(rng.uniform(1.0, 3.0))  # start-up takes about a second: then the work
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    time.sleep(2.5)  # let the killed runs' leases (2 s) expire
-    report = _finish(mock_url, db)
-    assert report["operations_pending"] == 0
-    assert report["parked_cases"] == 0
-    chaos = _state(mock_url)
-
     server, thread, sock, clean_url = _serve_mock(latency_ms=0)
     try:
         httpx.post(
@@ -128,13 +120,31 @@ def test_kill_and_restart_ten_times_converges_to_the_undisturbed_state(
         )
         _finish(clean_url, tmp_path / "clean.db")
         clean = _state(clean_url)
+        all_writes = _writes(clean_url)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
-
-    assert duplicates(chaos) == []
-    assert normalize(chaos) == normalize(clean)
     assert clean["samspill"]["plans"], (
         "the undisturbed run created nothing: the test proves nothing"
     )
+
+    rng = random.Random(20261122)
+    db = tmp_path / "chaos.db"
+    interrupted = 0
+    for _ in range(KILLS):
+        proc = _adapter(mock_url, db)
+        time.sleep(rng.uniform(0.8, 2.5))  # start-up takes about a second: then the work
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)  # reap it and close its pipes
+        interrupted += _writes(mock_url) < all_writes
+    time.sleep(2.5)  # let the killed runs' leases (2 s) expire
+    report = _finish(mock_url, db)
+    assert report["operations_pending"] == 0
+    assert report["parked_cases"] == 0
+    chaos = _state(mock_url)
+
+    assert interrupted >= 3, f"only {interrupted} kills landed before the work was done"
+    assert duplicates(chaos) == []
+    assert normalize(chaos) == normalize(clean)
+    assert _writes(mock_url) == all_writes

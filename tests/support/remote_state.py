@@ -71,10 +71,26 @@ def duplicates(state: dict[str, Any]) -> list[str]:
             for item in plan.get(name) or []:
                 ref = item.get("externalReference")
                 if ref:
-                    refs[f"{plan.get('planTypeId')} {name} {ref}"] += 1
+                    # family members made in the create-plan body share the plan's reference
+                    who = (
+                        f" {item.get('roleId')} {item.get('name')}"
+                        if name == "participants"
+                        else ""
+                    )
+                    refs[f"{plan.get('planTypeId')} {name} {ref}{who}"] += 1
     for case in state["p360"]["cases"]:
         refs[f"case {(case.get('ExternalId') or {}).get('Id')}"] += 1
     for doc in state["p360"]["documents"]:
         for remark in doc.get("Remarks") or []:
             refs[f"document {remark.get('Content')}"] += 1
     return sorted(ref for ref, n in refs.items() if n > 1)
+
+
+_SIF_WRITES = ("/Create", "/Update", "/Synchronize", "/SignOff")
+
+
+def is_write(method: str, path: str) -> bool:
+    """A write as mock-and-cli.md defines it (Samspill changes; SIF Create/Update/…)."""
+    samspill = path.startswith("/samspill/") and method in {"POST", "PUT", "PATCH", "DELETE"}
+    sif = "/SI.Data.RPC/" in path and any(w in path for w in _SIF_WRITES)
+    return samspill or sif
