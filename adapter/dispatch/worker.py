@@ -237,7 +237,7 @@ class Dispatcher:
             "operation will be retried",
             op_ref=op.op_ref,
             kind=op.kind,
-            error=error,
+            error=_loggable(exc),
             in_seconds=round(delay, 3),
             ambiguous=unknown,
         )
@@ -251,10 +251,19 @@ class Dispatcher:
         report.lost += not ok
         if self._metrics is not None:
             self._metrics.parks.labels(op.target.value).inc()
-        log.warning("operation parked", op_ref=op.op_ref, kind=op.kind, error=error)
+        log.warning("operation parked", op_ref=op.op_ref, kind=op.kind, error=_loggable(exc))
+
+
+def _loggable(exc: RemoteError) -> str:
+    """What a log line may say of an error: its class and message, never `detail`.
+
+    `detail` (e.g. a SIF `ErrorMessage`) may hold names: it goes to the store only.
+    """
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _describe(exc: RemoteError) -> str:
+    """The error as stored with the operation, for an operator (may include `detail`)."""
     detail = getattr(exc, "detail", None)
     text = str(exc)
     if isinstance(detail, str) and detail:

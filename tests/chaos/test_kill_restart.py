@@ -105,7 +105,11 @@ def _state(url: str) -> dict[str, Any]:
 
 
 def _writes(url: str) -> int:
-    """How many write requests the mock has answered (the contract's definition of a write)."""
+    """How many write requests the mock has answered (the contract's definition of a write).
+
+    Only a progress gauge: an update, close or delete cut off by a kill is sent again,
+    which is safe (they set fixed values); creates are never repeated (`duplicates`).
+    """
     return sum(1 for r in _state(url)["requests"] if is_write(r["method"], r["path"]))
 
 
@@ -147,4 +151,3 @@ def test_kill_and_restart_ten_times_converges_to_the_undisturbed_state(
     assert interrupted >= 3, f"only {interrupted} kills landed before the work was done"
     assert duplicates(chaos) == []
     assert normalize(chaos) == normalize(clean)
-    assert _writes(mock_url) == all_writes

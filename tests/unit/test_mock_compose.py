@@ -14,7 +14,7 @@ from adapter.cli import app
 COMPOSE = Path(__file__).resolve().parents[2] / "docker-compose.yml"
 
 # Commands compose runs that another engineer is still building. Remove a name when it lands.
-PENDING_COMMANDS = {"run"}
+PENDING_COMMANDS: set[str] = set()
 
 
 def _services() -> dict[str, Any]:
