@@ -213,12 +213,15 @@ class TransferPlan(_OnPlan):
     """Transfer the stafettlogg (`plan_link`) to an individual plan led by `coordinator`.
 
     `adopt` maps the IP's links-table keys to the external references of the items the
-    transfer copies, so the dispatcher can link them after the transfer.
+    transfer copies, so the dispatcher can link them after the transfer. `family` names
+    the guardians the transfer copies too (keyed by their IP link); they share the plan's
+    reference, so they are matched by nin (else name and role) as at plan creation.
     """
 
     coordinator: PersonRef
     external_reference: str
     adopt: dict[str, str] = {}
+    family: tuple[FamilyMember, ...] = ()
 
 
 class SyncPerson(Payload):

@@ -40,6 +40,7 @@ from adapter.planning.payloads import (
     CreateMeasure,
     CreatePlan,
     CreateResponsibility,
+    FamilyMember,
     Payload,
     PersonRef,
     RemoveParticipant,
@@ -181,7 +182,7 @@ class SamspillClient:
                 return None
             return Result(
                 remote_id=str(plans[0]["planId"]),
-                extra_links=_family_links(create, plans[0]),
+                extra_links=_family_links(create.family, plans[0]),
                 status=200,
             )
         if kind is OpKind.TRANSFER_PLAN:
@@ -223,7 +224,7 @@ class SamspillClient:
         plan_id = _created_id(response, "planId", op_ref)
         links: dict[str, str] = {}
         if p.family:
-            links = _family_links(p, await self._plan(plan_id, op_ref))
+            links = _family_links(p.family, await self._plan(plan_id, op_ref))
         return Result(remote_id=plan_id, extra_links=links, status=response.status_code)
 
     async def _change_lead(self, payload: Payload, ids: Mapping[str, str], op_ref: str) -> Result:
@@ -270,8 +271,9 @@ class SamspillClient:
         self, p: TransferPlan, target_id: str, op_ref: str, *, status: int
     ) -> Result:
         links: dict[str, str] = {}
-        if p.adopt:
+        if p.adopt or p.family:
             plan = await self._plan(target_id, op_ref)
+            links.update(_family_links(p.family, plan))
             by_reference: dict[str, str] = {}
             for collection in _COLLECTIONS:
                 for item in plan.get(collection) or []:
@@ -632,12 +634,12 @@ def _external_reference(payload: Payload) -> str:
     return reference
 
 
-def _family_links(create: CreatePlan, plan: Mapping[str, Any]) -> dict[str, str]:
+def _family_links(family: Iterable[FamilyMember], plan: Mapping[str, Any]) -> dict[str, str]:
     """The guardians' (and child's) participant ids, matched by nin, else by name and role."""
     participants = [p for p in plan.get("participants") or [] if isinstance(p, dict)]
     links: dict[str, str] = {}
     taken: set[str] = set()
-    for member in create.family:
+    for member in family:
         for p in participants:
             pid = str(p.get("id"))
             if pid in taken or p.get("roleId") != member.role:

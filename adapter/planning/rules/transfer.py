@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from adapter.events import IpGrantedData
 from adapter.planning.operations import OpKind
-from adapter.planning.payloads import CreateDocument, DocumentSource, PersonRef, TransferPlan
+from adapter.planning.payloads import (
+    CreateDocument,
+    DocumentSource,
+    FamilyMember,
+    PersonRef,
+    TransferPlan,
+)
 from adapter.planning.rules.archive import ARCHIVE_CASE_LINK, ensure_archive_case
 from adapter.planning.rules.context import Ctx, Hold, Reject, no_consent_reason
 from adapter.planning.state import GoalStatus, ParticipantStatus, PlanStage, ServicePersonState
@@ -49,6 +55,8 @@ def grant_ip(ctx: Ctx, data: IpGrantedData) -> None:
     for m in state.measures.values():
         if m.status_on(ctx.at) != "ended":
             carry("measures", "measure", m.measure_id, m.link)
+    # the guardians are copied as the IP's family participants: link them there too
+    guardians = tuple(g.model_copy(update={"link": f"ip/{g.link}"}) for g in state.guardians)
     transfer = ctx.emit(
         OpKind.TRANSFER_PLAN,
         ("plan", "ip"),
@@ -57,6 +65,10 @@ def grant_ip(ctx: Ctx, data: IpGrantedData) -> None:
             coordinator=PersonRef(name=coordinator.name, nin=coordinator.nin),
             external_reference=ctx.item_ref("plan", "ip"),
             adopt=adopt,
+            family=tuple(
+                FamilyMember(name=g.name, nin=g.nin, role="foresatt", link=g.link)
+                for g in guardians
+            ),
         ),
         link="plan:ip",
     )
@@ -67,6 +79,7 @@ def grant_ip(ctx: Ctx, data: IpGrantedData) -> None:
         ctx.update(**{field: items})
     ctx.update(
         plan=PlanStage.IP,
+        guardians=guardians,
         transfer_held=None,
         coordinator=ServicePersonState(
             name=coordinator.name, nin=coordinator.nin, service=coordinator.service.value

@@ -7,6 +7,7 @@ import pytest
 from adapter.planning import OpKind, Target
 from tests.unit.planning.factory import (
     CHILD_NIN,
+    MOTHER_NIN,
     TENANTS,
     Stream,
     decisions_by_seq,
@@ -205,3 +206,26 @@ def test_no_name_or_nin_in_public_titles() -> None:
     ]
     assert titles
     assert all("Ola" not in t and CHILD_NIN not in t for t in titles)
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_guardians_follow_the_transfer_to_the_ip(tenant: str) -> None:
+    """The transfer links the IP's copied guardians (ip/ keys); later meetings name those."""
+    s = _plan_with_content(tenant)
+    s.ip("skole")
+    s.meeting("M9", "2027-01-05T10:00:00+01:00", participants=("stafettholder", "G-mor"))
+    result = run(s.events, tenant)
+    (transfer,) = ops_of(result, OpKind.TRANSFER_PLAN)
+    family = transfer.payload["family"]
+    first = family[0]
+    assert (first["link"], first["nin"], first["role"]) == (
+        "ip/guardian:G-mor",
+        MOTHER_NIN,
+        "foresatt",
+    )
+    assert len(family) == 2
+    assert all(m["link"].startswith("ip/guardian:") for m in family)
+    (calendar,) = [
+        op for op in ops_of(result, OpKind.CREATE_CALENDAR) if op.link == "ip/meeting:M9"
+    ]
+    assert calendar.payload["participant_links"] == ["lead", "ip/guardian:G-mor"]
