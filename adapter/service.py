@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 import uvicorn
 
 from adapter.logs import get_logger
+from adapter.runner.deadlines import deadline_report, oslo_today, overdue_counts
 from adapter.runner.once import poll_all
 from adapter.runner.plan_step import plan_pending
 from adapter.runner.runtime import Runtime
@@ -63,12 +64,18 @@ class _Ticks:
     async def reconcile(self) -> None:
         await refresh_gauges(self._rt)
 
+    async def deadlines(self) -> None:
+        rows = await deadline_report(self._rt.store, oslo_today(self._rt.clock))
+        for tenant, n in overdue_counts(rows, self._rt.settings.tenants).items():
+            self._rt.metrics.deadlines_overdue.labels(tenant).set(n)
+
     def as_mapping(self) -> dict[str, Callable[[], Awaitable[object]]]:
         return {
             "poll": self.poll,
             "plan": self.plan,
             "dispatch": self.dispatch,
             "reconcile": self.reconcile,
+            "deadlines": self.deadlines,
         }
 
 

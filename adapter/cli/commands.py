@@ -13,6 +13,7 @@ def register_all(app: typer.Typer) -> None:
         cases_cmd,
         config_cmd,
         db_cmd,
+        deadlines_cmd,
         events_cmd,
         ingest_cmd,
         mock_cmd,
@@ -31,5 +32,6 @@ def register_all(app: typer.Typer) -> None:
         parked_cmd,
         run_cmd,
         mock_cmd,
+        deadlines_cmd,
     ):
         module.register(app)

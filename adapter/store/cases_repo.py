@@ -80,6 +80,17 @@ class CasesRepo(RepoBase):
 
         return await self._db.read(tx)
 
+    async def list_cases(self, tenant: str | None = None) -> list[CaseRecord]:
+        """Every stored case (of `tenant` when given), sorted by tenant and case id."""
+
+        async def tx(conn: AsyncConnection) -> list[CaseRecord]:
+            stmt = select(cases).order_by(cases.c.tenant, cases.c.case_id)
+            if tenant is not None:
+                stmt = stmt.where(cases.c.tenant == tenant)
+            return [CaseRecord.model_validate(as_dict(r)) for r in await conn.execute(stmt)]
+
+        return await self._db.read(tx)
+
     async def save_case(
         self,
         tenant: str,
