@@ -11,6 +11,8 @@ from adapter.planning.clock import OSLO
 from adapter.runner.deadlines import deadline_report, overdue_counts
 from adapter.runner.plan_step import plan_pending
 from adapter.runner.rules import planning_rules
+from adapter.runner.runtime import Runtime
+from adapter.service import _Ticks
 from adapter.settings import Settings
 from adapter.store import Store
 from tests.support.stored_events import demo_settings, store_events
@@ -158,3 +160,26 @@ async def test_report_keeps_tenants_apart_and_counts_them(store: Store, sqlite_u
     assert {r.case_id for r in vardo} == set(expected(28, 42, 20))
     counts = overdue_counts(everything, ["modum", "vardo", "other"])
     assert counts == {"modum": len(modum), "vardo": len(vardo), "other": 0}
+
+
+async def test_service_deadlines_tick_sets_the_overdue_gauge_per_tenant(
+    store: Store, sqlite_url: str
+) -> None:
+    """The `deadlines` job records `stafett_deadlines_overdue_cases` per tenant on the Oslo date."""
+    settings = demo_settings(sqlite_url)
+    await _plan_table(store, settings, "modum")
+    today = DECIDED + timedelta(29)
+    rt = await Runtime.open(
+        settings, store=store, clock=lambda: datetime.combine(today, time(1, 0), tzinfo=OSLO)
+    )
+    try:
+        ticks = _Ticks(rt)
+        assert "deadlines" in ticks.as_mapping()
+        await ticks.as_mapping()["deadlines"]()
+        gauge = "stafett_deadlines_overdue_cases"
+        modum = rt.metrics.registry.get_sample_value(gauge, {"tenant": "modum"})
+        vardo = rt.metrics.registry.get_sample_value(gauge, {"tenant": "vardo"})
+    finally:
+        await rt.http.aclose()
+    assert modum == len(expected(28, 42, 29)) == 6
+    assert vardo == 0
