@@ -28,6 +28,7 @@ from adapter.metrics import Metrics
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import PAYLOADS, Payload
 from adapter.settings import DispatchSettings
+from adapter.store.operations_repo import Completion
 from adapter.store.records import StoredOperation
 from adapter.store.states import Target
 from adapter.store.store import Store
@@ -102,12 +103,13 @@ class Dispatcher:
     async def run_pass(self) -> DispatchReport:
         """Claim and run due operations until none is due now; returns what happened.
 
-        Up to `concurrency` operations run at once; as each finishes, the freed slot
-        claims the next due one (the store never hands out two of one case and target).
+        Up to `concurrency` operations run at once; as they finish, their successes are
+        recorded together in one transaction (group commit) and the freed slots claim the
+        next due operations (the store never hands out two of one case and target).
         """
         report = DispatchReport()
         limit = max(1, self._settings.concurrency)
-        running: set[asyncio.Task[None]] = set()
+        running: set[asyncio.Task[tuple[StoredOperation, Result] | None]] = set()
         exhausted = False
         while True:
             free = limit - len(running)
@@ -121,25 +123,25 @@ class Dispatcher:
             if not running:
                 return report
             finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
-                task.result()  # _run handles every error it expects; surface bugs here
+            # surface bugs here: _run handles every error it expects
+            successes = [r for r in (task.result() for task in finished) if r is not None]
+            if successes:
+                await self._complete(successes, report)
             exhausted = False  # a finished operation may have freed the next one
 
     async def _resolve(self, op: StoredOperation, payload: Payload) -> dict[str, str]:
-        ids: dict[str, str] = {}
-        for key in link_keys(payload):
-            if key == LEAD_LINK:
-                ids[key] = LEAD_LINK
-                continue
-            remote = await self._store.get_link(op.tenant, op.case_id, op.target, key)
-            if remote is None:
+        keys = [k for k in link_keys(payload) if k != LEAD_LINK]
+        found = await self._store.get_links(op.tenant, op.case_id, op.target, keys)
+        for key in keys:
+            if key not in found:
                 raise PermanentError(
                     f"no remote id for {key!r}: the operation that creates it has not "
                     "succeeded (skipped or parked)",
                     op_ref=op.op_ref,
                 )
-            ids[key] = remote
-        return ids
+        if LEAD_LINK in link_keys(payload):
+            found[LEAD_LINK] = LEAD_LINK
+        return found
 
     async def _attempt(
         self, client: TargetClient, op: StoredOperation, payload: Payload, ids: Mapping[str, str]
@@ -163,7 +165,10 @@ class Dispatcher:
             max_s=_IN_CALL_MAX_S,
         )
 
-    async def _run(self, op: StoredOperation, report: DispatchReport) -> None:
+    async def _run(
+        self, op: StoredOperation, report: DispatchReport
+    ) -> tuple[StoredOperation, Result] | None:
+        """One attempt; failures are recorded here, a success is returned for group commit."""
         target = op.target.value
         try:
             client = self._clients(op.tenant, op.target)
@@ -184,26 +189,29 @@ class Dispatcher:
             log.exception("operation failed unexpectedly", op_ref=op.op_ref, kind=op.kind)
             await self._park(op, RemoteError(f"internal error: {type(exc).__name__}"), report)
         else:
-            await self._complete(op, result, report)
+            return op, result
         finally:
             report.by_kind[op.kind] = report.by_kind.get(op.kind, 0) + 1
             if self._metrics is not None:
                 self._metrics.remote_calls.labels(target, "attempt").inc()
+        return None
 
-    async def _complete(self, op: StoredOperation, result: Result, report: DispatchReport) -> None:
-        now = self._clock()
-        for key, remote in result.extra_links.items():
-            await self._store.put_link(op.tenant, op.case_id, op.target, key, remote)
-        ok = await self._store.complete_operation(
-            op.id, self._owner, now, remote_id=result.remote_id, status=result.status
-        )
-        if not ok:
-            report.lost += 1
-            log.warning("lease lost before completion", op_ref=op.op_ref)
-            return
-        report.done += 1
-        if self._on_done is not None:
-            await self._on_done(op, result)
+    async def _complete(
+        self, successes: list[tuple[StoredOperation, Result]], report: DispatchReport
+    ) -> None:
+        batch = [
+            Completion(op.id, result.remote_id, result.status, dict(result.extra_links))
+            for op, result in successes
+        ]
+        recorded = await self._store.complete_operations(batch, self._owner, self._clock())
+        for (op, result), ok in zip(successes, recorded, strict=True):
+            if not ok:
+                report.lost += 1
+                log.warning("lease lost before completion", op_ref=op.op_ref)
+                continue
+            report.done += 1
+            if self._on_done is not None:
+                await self._on_done(op, result)
 
     async def _backoff(
         self, op: StoredOperation, exc: TransientError, report: DispatchReport, *, unknown: bool

@@ -85,7 +85,9 @@ def make_engine(url: str | URL, *, connect_args: Mapping[str, Any] | None = None
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         args.setdefault("timeout", BUSY_TIMEOUT_S)
-        engine = create_async_engine(parsed, connect_args=args)
+        # A pool large enough for the dispatcher's concurrency: overflow connections are
+        # closed on check-in, and reopening one re-runs the PRAGMAs each time.
+        engine = create_async_engine(parsed, connect_args=args, pool_size=32, max_overflow=16)
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
@@ -134,6 +136,9 @@ class Database:
         self.clock = clock
         self.backend = engine.dialect.name
         self._sleep = sleep
+        # SQLite has one writer at a time: queue this process's writers here instead of
+        # letting them spin in SQLite's busy handler (which sleeps in coarse steps).
+        self._sqlite_writer = asyncio.Lock()
 
     @property
     def is_postgresql(self) -> bool:
@@ -149,6 +154,12 @@ class Database:
         return await self._run(fn, write=True)
 
     async def _run(self, fn: Callable[[AsyncConnection], Awaitable[T]], *, write: bool) -> T:
+        if write and self.backend == "sqlite":
+            async with self._sqlite_writer:
+                return await self._attempts(fn, write=True)
+        return await self._attempts(fn, write=write)
+
+    async def _attempts(self, fn: Callable[[AsyncConnection], Awaitable[T]], *, write: bool) -> T:
         for attempt in range(_LOCK_RETRIES + 1):
             try:
                 async with self.engine.connect() as conn:

@@ -36,6 +36,24 @@ class LinksRepo(RepoBase):
 
         return await self._db.read(tx)
 
+    async def get_links(
+        self, tenant: str, case_id: str, target: Target, internal_refs: list[str]
+    ) -> dict[str, str]:
+        """The remote ids of several internal items of one case and target, in one query."""
+        if not internal_refs:
+            return {}
+
+        async def tx(conn: AsyncConnection) -> dict[str, str]:
+            stmt = select(links.c.internal_ref, links.c.remote_id).where(
+                links.c.tenant == tenant,
+                links.c.case_id == case_id,
+                links.c.target == target.value,
+                links.c.internal_ref.in_(internal_refs),
+            )
+            return {r[0]: r[1] for r in await conn.execute(stmt)}
+
+        return await self._db.read(tx)
+
     async def put_link(
         self, tenant: str, case_id: str, target: Target, internal_ref: str, remote_id: str
     ) -> None:

@@ -22,7 +22,8 @@ the next claimer must look the item up by `op_ref` before creating it again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,7 +38,7 @@ from adapter.store.records import CaseKey, ParkedOperation, StoredOperation
 from adapter.store.states import OperationState, Target
 from adapter.store.tables import links, operations
 
-__all__ = ["OperationsRepo"]
+__all__ = ["Completion", "OperationsRepo"]
 
 _S = OperationState
 _FINISHED = [_S.DONE.value, _S.SKIPPED.value]
@@ -92,6 +93,16 @@ async def add_operations_tx(
         result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["op_ref"]))
         added += result.rowcount
     return added
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One successful operation to record: its remote id, status and links learnt."""
+
+    op_id: int
+    remote_id: str | None = None
+    status: int | None = None
+    extra_links: Mapping[str, str] = field(default_factory=dict)
 
 
 class OperationsRepo(RepoBase):
@@ -197,58 +208,84 @@ class OperationsRepo(RepoBase):
         *,
         remote_id: str | None = None,
         status: int | None = None,
+        extra_links: Mapping[str, str] | None = None,
     ) -> bool:
         """Record success: `done`, lease cleared; with `remote_id` and a `link` key on the
         operation, the link (tenant, case, target, link) → remote_id is stored in the same
-        transaction. Returns False (nothing changed) if `owner` no longer holds the lease."""
+        transaction, and so are `extra_links` (key → remote id, same case and target).
+        Returns False (nothing changed) if `owner` no longer holds the lease."""
+        done = Completion(op_id, remote_id, status, dict(extra_links or {}))
+        (ok,) = await self.complete_operations([done], owner, now)
+        return ok
 
-        async def tx(conn: AsyncConnection) -> bool:
-            row = (
-                await conn.execute(
-                    select(operations).where(
-                        operations.c.id == op_id,
-                        operations.c.state == _S.IN_FLIGHT.value,
-                        operations.c.lease_owner == owner,
-                    )
-                )
-            ).first()
-            if row is None:
-                return False
-            await conn.execute(
-                update(operations)
-                .where(operations.c.id == op_id)
-                .values(
-                    state=_S.DONE,
-                    done_at=now,
-                    updated_at=now,
-                    remote_id=remote_id,
-                    last_status=status,
-                    last_error=None,
-                    lease_owner=None,
-                    leased_until=None,
-                    next_attempt_at=None,
-                )
-            )
-            if remote_id is not None and row.link is not None:
-                await conn.execute(
-                    self._upsert(links)
-                    .values(
-                        tenant=row.tenant,
-                        case_id=row.case_id,
-                        target=row.target,
-                        internal_ref=row.link,
-                        remote_id=remote_id,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_update(
-                        index_elements=["tenant", "case_id", "target", "internal_ref"],
-                        set_={"remote_id": remote_id, "updated_at": now},
-                    )
-                )
-            return True
+    async def complete_operations(
+        self, completions: Sequence[Completion], owner: str, now: datetime
+    ) -> list[bool]:
+        """`complete_operation` for many operations in ONE transaction (group commit).
+
+        Returns, per completion, whether it was recorded (False: the lease was lost).
+        """
+
+        async def tx(conn: AsyncConnection) -> list[bool]:
+            return [await self._complete_tx(conn, c, owner, now) for c in completions]
 
         return await self._db.write(tx)
+
+    async def _complete_tx(
+        self, conn: AsyncConnection, done: Completion, owner: str, now: datetime
+    ) -> bool:
+        row = (
+            await conn.execute(
+                select(
+                    operations.c.tenant,
+                    operations.c.case_id,
+                    operations.c.target,
+                    operations.c.link,
+                ).where(
+                    operations.c.id == done.op_id,
+                    operations.c.state == _S.IN_FLIGHT.value,
+                    operations.c.lease_owner == owner,
+                )
+            )
+        ).first()
+        if row is None:
+            return False
+        await conn.execute(
+            update(operations)
+            .where(operations.c.id == done.op_id)
+            .values(
+                state=_S.DONE,
+                done_at=now,
+                updated_at=now,
+                remote_id=done.remote_id,
+                last_status=done.status,
+                last_error=None,
+                lease_owner=None,
+                leased_until=None,
+                next_attempt_at=None,
+            )
+        )
+        new_links = dict(done.extra_links)
+        if done.remote_id is not None and row.link is not None:
+            new_links[row.link] = done.remote_id
+        for key, remote in new_links.items():
+            await conn.execute(
+                self._upsert(links)
+                .values(
+                    tenant=row.tenant,
+                    case_id=row.case_id,
+                    target=row.target,
+                    internal_ref=key,
+                    remote_id=remote,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .on_conflict_do_update(
+                    index_elements=["tenant", "case_id", "target", "internal_ref"],
+                    set_={"remote_id": remote, "updated_at": now},
+                )
+            )
+        return True
 
     async def fail_operation(
         self,
@@ -378,6 +415,31 @@ class OperationsRepo(RepoBase):
                 stmt = stmt.where(operations.c.target == target.value)
             result = await conn.execute(
                 stmt.values(state=_S.PENDING, next_attempt_at=now, updated_at=now)
+            )
+            return result.rowcount
+
+        return await self._db.write(tx)
+
+    async def requeue_operations(self, op_ids: Sequence[int], now: datetime) -> int:
+        """Resync: `done` operations whose effect is gone remotely become `pending` again, due
+        now, with `may_exist` false (the caller looked: the item is not there). They keep their
+        op_ref and place in the order. Rows in any other state are left alone. Returns how many."""
+        if not op_ids:
+            return 0
+
+        async def tx(conn: AsyncConnection) -> int:
+            result = await conn.execute(
+                update(operations)
+                .where(operations.c.id.in_(list(op_ids)), operations.c.state == _S.DONE.value)
+                .values(
+                    state=_S.PENDING,
+                    may_exist=False,
+                    next_attempt_at=None,
+                    attempts=0,
+                    last_error=None,
+                    done_at=None,
+                    updated_at=now,
+                )
             )
             return result.rowcount
 

@@ -1,0 +1,174 @@
+"""Throughput of the engine against the mock at 20 ms latency (run by hand, not in CI).
+
+    .venv/bin/python benchmarks/throughput.py [--cases 200] [--concurrency 1,4,16] [--scales 1,10]
+
+For every (scale, concurrency): a fresh mock in its own process (`stafett mock --latency-ms
+20 --rate-limit 0`), a fresh SQLite store, `cases × scale` synthetic cases of 25 events,
+ingested through the file door and drained by `run --once`, all inside one driver process
+whose peak RSS is measured. Reported: events/s (ingest to drained), remote calls/s during the
+drain, p95 event-to-applied latency, peak RSS, and the ratio of the achieved call rate to the
+floor `concurrency / latency`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from workload import write_workload  # noqa: E402 - benchmarks is not a package
+
+DRIVER = r"""
+import asyncio, json, os, resource, statistics, sys, time
+from pathlib import Path
+from adapter.settings import load_settings
+from adapter.runner.runtime import Runtime
+from adapter.runner.once import run_once
+from adapter.intake.files import ingest_file
+from adapter.intake.inbox import Inbox
+from adapter.store.states import EventState
+
+async def main(path: str) -> None:
+    settings = load_settings(Path("config/demo.toml"))
+    rt = await Runtime.open(settings)
+    t0 = time.perf_counter()
+    report = await ingest_file(Path(path), inbox=Inbox(rt.store), rules=rt.lookup)
+    t1 = time.perf_counter()
+    run = await run_once(rt, max_wait_s=5, poll=False)
+    t2 = time.perf_counter()
+    from sqlalchemy import and_, func, select
+    from adapter.store.tables import events as ev, operations as op
+    query = (
+        select(ev.c.received_at, func.max(op.c.done_at))
+        .join(op, and_(op.c.tenant == ev.c.tenant, op.c.case_id == ev.c.case_id,
+                       op.c.cause_sequence == ev.c.sequence))
+        .where(op.c.state == "done")
+        .group_by(ev.c.id, ev.c.received_at)
+    )
+    async with rt.store.engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    lat = [(done - received).total_seconds() for received, done in rows]
+    lat.sort()
+    p95 = lat[int(len(lat) * 0.95) - 1] if lat else None
+    await rt.close()
+    print(json.dumps({
+        "events": len(report.receipts), "ingest_s": t1 - t0, "drain_s": t2 - t1,
+        "operations_done": run.operations_done, "pending": run.operations_pending,
+        "parked_cases": run.parked_cases, "p95_latency_s": p95,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _mock(port: int, latency_ms: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/stafett"),
+            "mock",
+            "--port",
+            str(port),
+            "--latency-ms",
+            str(latency_ms),
+            "--rate-limit",
+            "0",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/_mock/faults", timeout=1)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError("the mock did not start")
+
+
+def _calls(port: int) -> int:
+    state = httpx.get(f"http://127.0.0.1:{port}/_mock/state", timeout=120).json()
+    return sum(1 for r in state["requests"] if not r["path"].startswith("/internal/"))
+
+
+def run_one(cases: int, concurrency: int, latency_ms: int, work: Path) -> dict[str, Any]:
+    """One configuration; returns its figures."""
+    port = _free_port()
+    events_file = work / f"events-{cases}.jsonl"
+    if not events_file.exists():
+        write_workload(events_file, cases)
+    db = work / f"bench-{cases}-{concurrency}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    mock = _mock(port, latency_ms)
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STAFETT_")}
+        env.update(
+            STAFETT_MOCK_URL=f"http://127.0.0.1:{port}",
+            STAFETT_DATABASE_URL=f"sqlite+aiosqlite:///{db}",
+            STAFETT_DISPATCH__CONCURRENCY=str(concurrency),
+            STAFETT_LOG__LEVEL="WARNING",
+        )
+        out = subprocess.run(
+            [str(ROOT / ".venv/bin/python"), "-c", DRIVER, str(events_file)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"driver failed: {out.stderr[-3000:]}")
+        figures = dict(json.loads(out.stdout.strip().splitlines()[-1]))
+        calls = _calls(port)
+    finally:
+        mock.terminate()
+        mock.wait(timeout=30)
+    floor = concurrency / (latency_ms / 1000)
+    rate = calls / figures["drain_s"]
+    figures.update(
+        cases=cases,
+        concurrency=concurrency,
+        remote_calls=calls,
+        calls_per_s=round(rate, 1),
+        events_per_s=round(figures["events"] / (figures["ingest_s"] + figures["drain_s"]), 1),
+        floor_calls_per_s=floor,
+        ratio_to_floor=round(rate / floor, 3),
+    )
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=200)
+    parser.add_argument("--concurrency", default="1,4,16")
+    parser.add_argument("--scales", default="1,10")
+    parser.add_argument("--latency-ms", type=int, default=20)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for scale in (int(s) for s in args.scales.split(",")):
+            for conc in (int(c) for c in args.concurrency.split(",")):
+                figures = run_one(args.cases * scale, conc, args.latency_ms, Path(tmp))
+                print(json.dumps(figures), flush=True)
+
+
+if __name__ == "__main__":
+    main()
