@@ -20,7 +20,7 @@ from adapter.planning.clock import oslo_date
 from adapter.planning.operations import Operation
 from adapter.planning.rules.case import enter_step, open_case
 from adapter.planning.rules.close import close_case
-from adapter.planning.rules.consent import end_consent, grant_consent
+from adapter.planning.rules.consent import end_consent, grant_consent, lapse_consents
 from adapter.planning.rules.context import Ctx, Hold, Reject
 from adapter.planning.rules.deadlines import record_decision
 from adapter.planning.rules.items import (
@@ -152,6 +152,7 @@ class _Run:
         ):
             raise Hold(f"waiting for the IP transfer (sequence {state.transfer_held})")
         ctx = Ctx(state, event, self.rules, at_date)
+        lapse_consents(ctx)
         _HANDLERS[event.type](ctx, event.data)
         if not maybe_create_plan(ctx):
             share_pending(ctx)

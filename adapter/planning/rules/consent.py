@@ -110,6 +110,21 @@ def end_consent(ctx: Ctx, consent_id: str, status: ConsentStatus) -> None:
             )
 
 
+def lapse_consents(ctx: Ctx) -> None:
+    """Consents whose `valid_to` lies before the event's date end as expired, here and now.
+
+    Judged at each event's date, so replay gives the same answer; it is the same effect as
+    an internal `consent.expired` event, without needing a place in the sender's sequence.
+    """
+    for consent in list(ctx.state.consents.values()):
+        if (
+            consent.status is ConsentStatus.GRANTED
+            and consent.valid_to is not None
+            and consent.valid_to < ctx.at
+        ):
+            end_consent(ctx, consent.consent_id, ConsentStatus.EXPIRED)
+
+
 def _is_lead(ctx: Ctx, nin: str | None) -> bool:
     leads = (ctx.state.stafettholder, ctx.state.coordinator)
     return nin is not None and any(lead is not None and lead.nin == nin for lead in leads)

@@ -197,3 +197,19 @@ def test_self_consent_the_day_before_the_birthday_is_rejected() -> None:
     s.open()
     consent = s.consent("C1", ["skole"], relation="barnet", at="2027-05-13T10:00:00+02:00")
     assert decisions_by_seq(run(s.events))[consent.sequence][0] == "rejected"
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_a_consent_past_valid_to_lapses_at_the_next_event(tenant: str) -> None:
+    """The first event after valid_to expires the consent and removes what only it covered."""
+    s = with_plan(tenant)
+    s.consent("C2", ["ppt"], valid_from="2026-03-01", valid_to="2026-03-10")
+    s.participant("P1", "ppt", at="2026-03-05T10:00:00+01:00")
+    later = s.add(
+        "log.noted", {"note_id": "N9", "text": "Oppfølging."}, at="2026-03-12T09:00:00+01:00"
+    )
+    result = run(s.events, tenant)
+    caused = [op for op in result.operations if op.cause_sequence == later.sequence]
+    assert [op.kind for op in caused][:2] == [OpKind.UPDATE_CONSENT, OpKind.REMOVE_PARTICIPANT]
+    assert caused[0].payload["status"] == "expired"
+    assert result.state.consents["C2"].status.value == "expired"
