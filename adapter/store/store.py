@@ -8,8 +8,12 @@ Every public method is one transaction. Use it as an async context manager::
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapter.errors import StoreError
@@ -49,6 +53,29 @@ class Store(EventsRepo, OperationsRepo, CasesRepo, LinksRepo, CursorsRepo, Audit
             raise StoreError(
                 f"database has pending migrations ({', '.join(todo)}): run 'stafett db upgrade'"
             )
+
+    @contextlib.asynccontextmanager
+    async def singleton(self, name: str) -> AsyncIterator[bool]:
+        """Whether this replica may run the periodic job `name` now (yields True or False).
+
+        PostgreSQL: a session advisory lock, held for the duration of the block, so only one
+        replica runs reconcile or deadlines at a time; SQLite runs one replica: always True.
+        """
+        if not self._db.is_postgresql:
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        async with self._db.engine.connect() as conn:
+            got = bool(
+                (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
+            )
+            await conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await conn.commit()
 
     async def close(self) -> None:
         """Release every connection."""
