@@ -18,6 +18,8 @@ def register_all(app: typer.Typer) -> None:
         ingest_cmd,
         mock_cmd,
         parked_cmd,
+        reconcile_cmd,
+        resync_cmd,
         run_cmd,
         status_cmd,
     )
@@ -33,5 +35,7 @@ def register_all(app: typer.Typer) -> None:
         run_cmd,
         mock_cmd,
         deadlines_cmd,
+        resync_cmd,
+        reconcile_cmd,
     ):
         module.register(app)

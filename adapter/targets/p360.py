@@ -70,6 +70,7 @@ __all__ = [
     "SifPermanentError",
     "SifTransientError",
     "SummaryProvider",
+    "document_ref",
     "message_class",
     "message_hash",
 ]
@@ -352,21 +353,47 @@ class P360Client:
 
     # --- reads ------------------------------------------------------------------------
 
-    async def _find_case(self, p: EnsureArchiveCase, op_ref: str) -> str | None:
-        wanted = {"Id": p.external_id, "Type": p.external_system}
+    async def find_case(
+        self, external_id: str, external_system: str, *, op_ref: str
+    ) -> dict[str, Any] | None:
+        """The archive case carrying this ExternalId (as `GetCases` shows it), or None."""
+        wanted = {"Id": external_id, "Type": external_system}
         parameter = {"ExternalId": wanted, "MaxReturnedCases": _PAGE_SIZE}
         body = await self._call("CaseService", "GetCases", parameter, op_ref)
         for case in body.get("Cases") or []:
             if not isinstance(case, dict):
                 continue
             ext = case.get("ExternalId")
-            if isinstance(ext, dict) and ext.get("Id") == p.external_id:
-                if ext.get("Type") not in (None, p.external_system):
+            if isinstance(ext, dict) and ext.get("Id") == external_id:
+                if ext.get("Type") not in (None, external_system):
                     continue
-                number = _text(case.get("CaseNumber"))
-                if number is not None:
-                    return number
+                if _text(case.get("CaseNumber")) is not None:
+                    return case
         return None
+
+    async def list_documents(self, case_number: str, *, op_ref: str) -> list[dict[str, Any]]:
+        """Every document of an archive case, with remarks, without file data."""
+        found: list[dict[str, Any]] = []
+        page = 0
+        while page < _MAX_PAGES:
+            parameter = {
+                "CaseNumber": case_number,
+                "IncludeRemarks": True,
+                "IncludeFileData": False,
+                "MaxReturnedDocuments": _PAGE_SIZE,
+                "Page": page,
+            }
+            body = await self._call("DocumentService", "GetDocuments", parameter, op_ref)
+            found.extend(d for d in body.get("Documents") or [] if isinstance(d, dict))
+            pages = body.get("TotalPageCount")
+            page += 1
+            if not isinstance(pages, int) or page >= pages:
+                break
+        return found
+
+    async def _find_case(self, p: EnsureArchiveCase, op_ref: str) -> str | None:
+        case = await self.find_case(p.external_id, p.external_system, op_ref=op_ref)
+        return None if case is None else _text(case.get("CaseNumber"))
 
     async def _case_status(self, case_number: str, op_ref: str) -> str | None:
         """The case's status code, or None when it cannot be read (the caller's error wins)."""
@@ -530,6 +557,16 @@ class P360Client:
             return ids[key]
         except KeyError:
             raise PermanentError(f"no remote id resolved for {key!r}", op_ref=op_ref) from None
+
+
+def document_ref(document: Mapping[str, Any]) -> str | None:
+    """The op_ref a document carries as its `stafett-ref` remark, or None."""
+    for remark in document.get("Remarks") or []:
+        if isinstance(remark, dict) and remark.get("Title") == REMARK_TITLE:
+            content = remark.get("Content")
+            if isinstance(content, str):
+                return content
+    return None
 
 
 def _carries(document: Mapping[str, Any], op_ref: str) -> bool:

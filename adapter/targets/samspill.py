@@ -55,7 +55,14 @@ from adapter.targets.auth import TokenCache
 from adapter.targets.http import endpoint_of, problem_type, raise_for_outcome, transport_error
 from adapter.targets.result import Result
 
-__all__ = ["ALL_ACCESS_AREAS", "IP_PLAN_TYPE", "LEAD", "SamspillClient"]
+__all__ = [
+    "ALL_ACCESS_AREAS",
+    "IP_PLAN_TYPE",
+    "LEAD",
+    "SamspillClient",
+    "item_fields",
+    "person_fields",
+]
 
 log = get_logger(__name__)
 
@@ -201,6 +208,20 @@ class SamspillClient:
         if not items:
             return None
         return Result(remote_id=str(items[0]["id"]), status=200)
+
+    # --- reads for resync and reconcile ------------------------------------------------
+
+    async def get_plan(self, plan_id: str, *, op_ref: str) -> dict[str, Any] | None:
+        """The whole plan (`GET /plans/{id}`, with every collection), or None when unknown."""
+        response = await self._send("GET", f"/plans/{plan_id}", op_ref)
+        if response.status_code == 404:
+            return None
+        self._raise(response, op_ref)
+        return _json(response)
+
+    async def find_plans(self, external_reference: str, *, op_ref: str) -> list[dict[str, Any]]:
+        """The plans carrying `external_reference` (normally none or one)."""
+        return await self._list("/plans", external_reference, op_ref)
 
     # --- plans ------------------------------------------------------------------------
 
@@ -351,68 +372,26 @@ class SamspillClient:
 
     async def _create_goal(self, payload: Payload, ids: Mapping[str, str], op_ref: str) -> Result:
         p = _as(CreateGoal, payload)
-        body = _compact(
-            {
-                "title": p.title,
-                "description": p.description,
-                "targetDate": _day(p.target_date),
-                "status": p.status,
-                "evaluation": p.evaluation,
-                "externalReference": p.external_reference,
-            }
-        )
+        body = _goal_fields(p, ids, op_ref)
         return await self._create(p.plan_link, "goals", body, ids, op_ref)
 
     async def _update_goal(self, payload: Payload, ids: Mapping[str, str], op_ref: str) -> Result:
         p = _as(UpdateGoal, payload)
-        changes = _compact(
-            {
-                "title": p.title,
-                "description": p.description,
-                "targetDate": _day(p.target_date),
-                "status": p.status,
-                "evaluation": p.evaluation,
-            }
-        )
+        changes = _goal_fields(p, ids, op_ref)
         return await self._patch(p.plan_link, "goals", p.goal_link, changes, ids, op_ref)
 
     async def _create_measure(
         self, payload: Payload, ids: Mapping[str, str], op_ref: str
     ) -> Result:
         p = _as(CreateMeasure, payload)
-        body = _compact(
-            {
-                "goalId": _maybe_id(ids, p.goal_link, op_ref),
-                "title": p.title,
-                "arena": p.arena,
-                "responsibleParticipantId": _maybe_id(ids, p.responsible_participant_link, op_ref),
-                "responsibleAffiliationId": p.responsible_service,
-                "startDate": _day(p.start_date),
-                "endDate": _day(p.end_date),
-                "status": p.status,
-                "evaluation": p.evaluation,
-                "externalReference": p.external_reference,
-            }
-        )
+        body = _measure_fields(p, ids, op_ref)
         return await self._create(p.plan_link, "measures", body, ids, op_ref)
 
     async def _update_measure(
         self, payload: Payload, ids: Mapping[str, str], op_ref: str
     ) -> Result:
         p = _as(UpdateMeasure, payload)
-        changes = _compact(
-            {
-                "goalId": _maybe_id(ids, p.goal_link, op_ref),
-                "title": p.title,
-                "arena": p.arena,
-                "responsibleParticipantId": _maybe_id(ids, p.responsible_participant_link, op_ref),
-                "responsibleAffiliationId": p.responsible_service,
-                "startDate": _day(p.start_date),
-                "endDate": _day(p.end_date),
-                "status": p.status,
-                "evaluation": p.evaluation,
-            }
-        )
+        changes = _measure_fields(p, ids, op_ref)
         return await self._patch(p.plan_link, "measures", p.measure_link, changes, ids, op_ref)
 
     # --- responsibilities, calendar, log ----------------------------------------------
@@ -421,22 +400,14 @@ class SamspillClient:
         self, payload: Payload, ids: Mapping[str, str], op_ref: str
     ) -> Result:
         p = _as(CreateResponsibility, payload)
-        body = _compact(
-            {
-                "participantId": _id(ids, p.participant_link, op_ref),
-                "task": p.task,
-                "dueDate": _day(p.due_date),
-                "status": p.status,
-                "externalReference": p.external_reference,
-            }
-        )
+        body = _responsibility_fields(p, ids, op_ref)
         return await self._create(p.plan_link, "responsibilities", body, ids, op_ref)
 
     async def _update_responsibility(
         self, payload: Payload, ids: Mapping[str, str], op_ref: str
     ) -> Result:
         p = _as(UpdateResponsibility, payload)
-        changes = _compact({"task": p.task, "dueDate": _day(p.due_date), "status": p.status})
+        changes = _responsibility_fields(p, ids, op_ref)
         return await self._patch(
             p.plan_link, "responsibilities", p.responsibility_link, changes, ids, op_ref
         )
@@ -445,33 +416,14 @@ class SamspillClient:
         self, payload: Payload, ids: Mapping[str, str], op_ref: str
     ) -> Result:
         p = _as(CreateCalendar, payload)
-        participants = [_id(ids, link, op_ref) for link in p.participant_links]
-        body = _compact(
-            {
-                "title": p.title,
-                "kind": p.kind,
-                "start": _moment(p.start),
-                "end": _moment(p.end),
-                "location": p.location,
-                "participantIds": [i for i in participants if i != LEAD],
-                "status": p.status,
-                "externalReference": p.external_reference,
-            }
-        )
+        body = _calendar_fields(p, ids, op_ref)
         return await self._create(p.plan_link, "calendar", body, ids, op_ref)
 
     async def _update_calendar(
         self, payload: Payload, ids: Mapping[str, str], op_ref: str
     ) -> Result:
         p = _as(UpdateCalendar, payload)
-        changes = _compact(
-            {
-                "start": _moment(p.start),
-                "end": _moment(p.end),
-                "location": p.location,
-                "status": p.status,
-            }
-        )
+        changes = _calendar_fields(p, ids, op_ref)
         return await self._patch(p.plan_link, "calendar", p.entry_link, changes, ids, op_ref)
 
     async def _append_log(self, payload: Payload, ids: Mapping[str, str], op_ref: str) -> Result:
@@ -595,6 +547,103 @@ class SamspillClient:
                 status=409,
             )
         raise_for_outcome(response, op_ref=op_ref, retry_after_cap_s=self._retry_after_cap_s)
+
+
+def _goal_fields(p: CreateGoal | UpdateGoal, ids: Mapping[str, str], op_ref: str) -> dict[str, Any]:
+    return _compact(
+        {
+            "title": p.title,
+            "description": p.description,
+            "targetDate": _day(p.target_date),
+            "status": p.status,
+            "evaluation": p.evaluation,
+            "externalReference": getattr(p, "external_reference", None),
+        }
+    )
+
+
+def _measure_fields(
+    p: CreateMeasure | UpdateMeasure, ids: Mapping[str, str], op_ref: str
+) -> dict[str, Any]:
+    return _compact(
+        {
+            "goalId": _maybe_id(ids, p.goal_link, op_ref),
+            "title": p.title,
+            "arena": p.arena,
+            "responsibleParticipantId": _maybe_id(ids, p.responsible_participant_link, op_ref),
+            "responsibleAffiliationId": p.responsible_service,
+            "startDate": _day(p.start_date),
+            "endDate": _day(p.end_date),
+            "status": p.status,
+            "evaluation": p.evaluation,
+            "externalReference": getattr(p, "external_reference", None),
+        }
+    )
+
+
+def _responsibility_fields(
+    p: CreateResponsibility | UpdateResponsibility, ids: Mapping[str, str], op_ref: str
+) -> dict[str, Any]:
+    participant = getattr(p, "participant_link", None)
+    return _compact(
+        {
+            "participantId": _maybe_id(ids, participant, op_ref),
+            "task": p.task,
+            "dueDate": _day(p.due_date),
+            "status": p.status,
+            "externalReference": getattr(p, "external_reference", None),
+        }
+    )
+
+
+def _calendar_fields(
+    p: CreateCalendar | UpdateCalendar, ids: Mapping[str, str], op_ref: str
+) -> dict[str, Any]:
+    links: tuple[str, ...] | None = getattr(p, "participant_links", None)
+    participants = None
+    if links is not None:
+        participants = [i for i in (_id(ids, link, op_ref) for link in links) if i != LEAD]
+    return _compact(
+        {
+            "title": getattr(p, "title", None),
+            "kind": getattr(p, "kind", None),
+            "start": _moment(p.start),
+            "end": _moment(p.end),
+            "location": p.location,
+            "participantIds": participants,
+            "status": p.status,
+            "externalReference": getattr(p, "external_reference", None),
+        }
+    )
+
+
+_FIELDS: dict[OpKind, Callable[[Any, Mapping[str, str], str], dict[str, Any]]] = {
+    OpKind.CREATE_GOAL: _goal_fields,
+    OpKind.UPDATE_GOAL: _goal_fields,
+    OpKind.CREATE_MEASURE: _measure_fields,
+    OpKind.UPDATE_MEASURE: _measure_fields,
+    OpKind.CREATE_RESPONSIBILITY: _responsibility_fields,
+    OpKind.UPDATE_RESPONSIBILITY: _responsibility_fields,
+    OpKind.CREATE_CALENDAR: _calendar_fields,
+    OpKind.UPDATE_CALENDAR: _calendar_fields,
+}
+
+
+def item_fields(kind: OpKind, payload: Payload, ids: Mapping[str, str]) -> dict[str, Any]:
+    """The wire fields a create or update of a goal, measure, responsibility or calendar
+    entry sends (absent optional fields left out): what resync compares with the remote item.
+
+    Raises `PermanentError` when a link it names has no id in `ids`.
+    """
+    build = _FIELDS.get(kind)
+    if build is None:
+        raise PermanentError(f"{kind.value} has no item fields")
+    return build(payload, ids, "resync")
+
+
+def person_fields(person: PersonRef) -> dict[str, Any]:
+    """A person (plan lead, main person) as the wire shows it."""
+    return _person(person)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
