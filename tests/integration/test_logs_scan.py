@@ -1,10 +1,10 @@
 """No nin and no name in any log line, through the demo flow and the fault scenarios.
 
-Logging is configured as the service configures it (`configure_logging(fmt="json")`),
-structlog's output (stderr, into a buffer) and stdlib logging (caplog, at the service's INFO level) are
-captured, and every captured line is scanned for every `nin` and every `name` value found
-in the example events. Remote errors here echo a person's name on purpose, as a remote
-system may: the adapter must keep such detail out of its logs.
+Logging is configured as the service configures it (`configure_logging(fmt="json")`);
+structlog's output (stderr, into a buffer) and stdlib logging (caplog, at the service's
+INFO level) are captured, and every captured line is scanned for every `nin` and every
+`name` value found in the example events. Remote errors here echo a person's name on
+purpose, as a remote system may: the adapter must keep such detail out of its logs.
 """
 
 from __future__ import annotations
