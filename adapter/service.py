@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 import uvicorn
 
 from adapter.logs import get_logger
+from adapter.resync import reconcile, record_drift
 from adapter.runner.deadlines import deadline_report, oslo_today, overdue_counts
 from adapter.runner.once import poll_all
 from adapter.runner.plan_step import plan_pending
@@ -63,6 +64,10 @@ class _Ticks:
 
     async def reconcile(self) -> None:
         await refresh_gauges(self._rt)
+        report = await reconcile(self._rt)  # reads only: no lock needed
+        record_drift(self._rt.metrics, report)
+        if report.drift:
+            log.warning("reconcile found drift", cases=report.cases, items=len(report.drift))
 
     async def deadlines(self) -> None:
         rows = await deadline_report(self._rt.store, oslo_today(self._rt.clock))

@@ -1,0 +1,279 @@
+"""The pure resync diff: desired operations, outbox rows, links and remote state → findings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from adapter.planning import Operation, OpKind, Target
+from adapter.planning.payloads import (
+    AppendLog,
+    CreateDocument,
+    CreateGoal,
+    CreatePlan,
+    DocumentSource,
+    EnsureArchiveCase,
+    Payload,
+    PersonRef,
+    UpdateGoal,
+)
+from adapter.resync.diff import Action, diff_case, same
+from adapter.resync.remote import RemoteArchive, RemoteCase, RemoteItem, RemotePlan
+from adapter.store.records import StoredOperation
+from adapter.store.states import OperationState
+
+T, C = "modum", "BTI-1"
+PREFIX = f"stafett:{T}:{C}"
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+NIN = "01810112345"
+LEAD = PersonRef(name="Lise Lærer", nin=None)
+
+
+def _op(kind: OpKind, ref: str, payload: Payload, link: str | None = None) -> Operation:
+    target = (
+        Target.P360 if kind in (OpKind.ENSURE_CASE, OpKind.CREATE_DOCUMENT) else Target.SAMSPILL
+    )
+    return Operation(
+        op_ref=f"{PREFIX}:{ref}",
+        tenant=T,
+        case_id=C,
+        target=target,
+        kind=kind,
+        link=link,
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+PLAN = _op(
+    OpKind.CREATE_PLAN,
+    "plan:stafettlogg",
+    CreatePlan(
+        organization_number="123456785",
+        main_person=PersonRef(name="Barn Barnesen", nin=NIN),
+        lead=LEAD,
+        affiliation="skole",
+        external_reference=f"{PREFIX}:plan:stafettlogg",
+    ),
+    "plan:stafettlogg",
+)
+GOAL = _op(
+    OpKind.CREATE_GOAL,
+    "goal:G1",
+    CreateGoal(
+        plan_link="plan:stafettlogg", title="Trives", external_reference=f"{PREFIX}:goal:G1"
+    ),
+    "goal:G1",
+)
+GOAL_DONE = _op(
+    OpKind.UPDATE_GOAL,
+    "goal:G1#7",
+    UpdateGoal(plan_link="plan:stafettlogg", goal_link="goal:G1", status="achieved"),
+)
+LOG = _op(
+    OpKind.APPEND_LOG,
+    "log:N1",
+    AppendLog(
+        plan_link="plan:stafettlogg",
+        text="Notat",
+        author_name="Lise Lærer",
+        occurred_at=NOW,
+        external_reference=f"{PREFIX}:log:N1",
+    ),
+    "log:N1",
+)
+CASE = _op(
+    OpKind.ENSURE_CASE,
+    "archive-case:main",
+    EnsureArchiveCase(
+        external_id=f"{T}:{C}",
+        external_system="BTI",
+        title="Tverrfaglig samarbeid – BTI",
+        unofficial_title="x",
+        child_nin=NIN,
+    ),
+    "archive-case:main",
+)
+DOC = _op(
+    OpKind.CREATE_DOCUMENT,
+    "minutes:M1",
+    CreateDocument(
+        case_link="archive-case:main",
+        title="Referat",
+        unofficial_title="Referat",
+        category="112",
+        document_date=NOW,
+        source=DocumentSource(
+            content_base64="JVBERg==", filename="m.pdf", media_type="application/pdf"
+        ),
+    ),
+    "minutes:M1",
+)
+OPS = (CASE, DOC, PLAN, GOAL, GOAL_DONE, LOG)
+
+
+def _rows(
+    ops: tuple[Operation, ...], state: OperationState = OperationState.DONE
+) -> dict[str, StoredOperation]:
+    return {
+        op.op_ref: StoredOperation(
+            id=i,
+            op_ref=op.op_ref,
+            tenant=T,
+            case_id=C,
+            target=op.target,
+            kind=op.kind.value,
+            link=op.link,
+            payload="{}",
+            waits_for=None,
+            cause_sequence=None,
+            state=state,
+            attempts=1,
+            next_attempt_at=None,
+            lease_owner=None,
+            leased_until=None,
+            may_exist=False,
+            last_error=None,
+            last_status=None,
+            remote_id=None,
+            created_at=NOW,
+            updated_at=NOW,
+            done_at=NOW,
+        )
+        for i, op in enumerate(ops, start=1)
+    }
+
+
+LINKS = {
+    (Target.SAMSPILL, "plan:stafettlogg"): "P1",
+    (Target.SAMSPILL, "goal:G1"): "g1",
+    (Target.SAMSPILL, "log:N1"): "l1",
+    (Target.P360, "archive-case:main"): "2026/00001",
+    (Target.P360, "minutes:M1"): "2026/00001-1",
+}
+
+
+def _goal(**fields: Any) -> RemoteItem:
+    base = {"title": "Trives", "status": "achieved", "externalReference": f"{PREFIX}:goal:G1"}
+    base.update(fields)
+    return RemoteItem(
+        id=str(base.pop("id", "g1")), reference=base["externalReference"], fields=base
+    )
+
+
+def _remote(
+    *goals: RemoteItem, closed: bool = False, log: bool = True, documents: bool = True
+) -> RemoteCase:
+    log_items = (RemoteItem("l1", f"{PREFIX}:log:N1", {"text": "Notat"}),) if log else ()
+    plan = RemotePlan(
+        plan_id="P1",
+        closed=closed,
+        lead={"name": LEAD.name},
+        reference=f"{PREFIX}:plan:stafettlogg",
+        items={"goals": goals, "log": log_items},
+    )
+    docs = {DOC.op_ref: ("2026/00001-1",)} if documents else {}
+    return RemoteCase(
+        plans={"plan:stafettlogg": plan},
+        archive=RemoteArchive(case_number="2026/00001", closed=False, documents=docs),
+        archive_read=True,
+    )
+
+
+def _by_item(remote: RemoteCase, rows: dict[str, StoredOperation] | None = None) -> dict[str, Any]:
+    diff = diff_case(T, C, OPS, rows if rows is not None else _rows(OPS), LINKS, remote)
+    return {f.item: f for f in diff.findings}
+
+
+def test_everything_in_place_is_unchanged() -> None:
+    """Equal items, present log and document: only `unchanged` findings."""
+    found = _by_item(_remote(_goal()))
+    assert {f.action for f in found.values()} == {Action.UNCHANGED}
+    assert set(found) == {
+        "plan:stafettlogg",
+        "goal:G1",
+        "log:N1",
+        "archive-case:main",
+        "minutes:M1",
+    }
+
+
+def test_a_missing_plan_replays_every_done_samspill_operation_in_order() -> None:
+    """No plan remotely: every Samspill row is requeued in order; the archive is untouched."""
+    remote = _remote(_goal())
+    remote.plans["plan:stafettlogg"] = None
+    diff = diff_case(T, C, OPS, _rows(OPS), LINKS, remote)
+    replayed = [f for f in diff.findings if f.requeue]
+    assert [f.requeue for f in replayed] == [(3,), (4,), (5,), (6,)]
+    assert [f.action for f in replayed] == [
+        Action.CREATE,
+        Action.CREATE,
+        Action.UPDATE,
+        Action.CREATE,
+    ]
+    assert all(f.target is Target.SAMSPILL for f in replayed)
+
+
+def test_a_missing_item_on_an_open_plan_requeues_its_create_and_its_updates() -> None:
+    """The goal is gone: its create and its later update run again (same op_refs)."""
+    found = _by_item(_remote())
+    goal = found["goal:G1"]
+    assert goal.action is Action.CREATE and goal.problem == "missing remotely"
+    assert goal.requeue == (4, 5)
+
+
+def test_an_unlinked_item_found_by_reference_is_adopted() -> None:
+    """The goal exists under another id: the link is put, nothing is created."""
+    found = _by_item(_remote(_goal(id="other")))
+    assert found["goal:G1"].action is Action.ADOPT
+    assert (found["goal:G1"].link, found["goal:G1"].remote_id) == ("goal:G1", "other")
+
+
+def test_a_changed_goal_gets_one_correcting_update() -> None:
+    """A title changed remotely: an update-goal #resync-1 with the desired fields is enqueued."""
+    found = _by_item(_remote(_goal(title="Endret")))
+    goal = found["goal:G1"]
+    assert goal.action is Action.UPDATE and goal.problem == "different: title"
+    (op,) = goal.insert
+    assert op.kind is OpKind.UPDATE_GOAL and op.op_ref == f"{PREFIX}:goal:G1#resync-1"
+    assert op.payload["title"] == "Trives" and op.payload["status"] == "achieved"
+    assert op.payload["goal_link"] == "goal:G1"
+
+
+def test_differences_on_a_closed_plan_are_reported_not_rewritten() -> None:
+    """Closed plan: a changed goal and a missing goal are reported, nothing is enqueued."""
+    found = _by_item(_remote(_goal(title="Endret"), closed=True))
+    assert found["goal:G1"].action is Action.REPORT and not found["goal:G1"].insert
+    assert found["plan:stafettlogg"].problem == "closed remotely but open here"
+    missing = _by_item(_remote(closed=True))["goal:G1"]
+    assert missing.action is Action.REPORT and missing.requeue == ()
+
+
+def test_an_unknown_item_with_our_reference_is_reported() -> None:
+    """A remote goal carrying a reference of this case that nothing planned is reported."""
+    stray = _goal(id="x", externalReference=f"{PREFIX}:goal:G9")
+    found = _by_item(_remote(_goal(), stray))
+    (finding,) = [f for f in found.values() if f.problem and "unknown" in f.problem]
+    assert finding.action is Action.REPORT and finding.item.endswith(":x")
+
+
+def test_operations_under_way_are_left_to_the_dispatcher() -> None:
+    """Pending rows: no finding at all for their items (the dispatcher owns them)."""
+    assert _by_item(_remote(), _rows(OPS, OperationState.PENDING)) == {}
+
+
+def test_a_missing_document_is_recreated_unless_the_archive_case_is_closed() -> None:
+    """Open archive case: the document's create is requeued; closed: it is reported."""
+    remote = _remote(_goal(), documents=False)
+    assert _by_item(remote)["minutes:M1"].requeue == (2,)
+    assert remote.archive is not None
+    remote.archive = RemoteArchive(case_number="2026/00001", closed=True, documents={})
+    found = _by_item(remote)
+    assert found["minutes:M1"].action is Action.REPORT
+    assert found["archive-case:main"].problem == "closed remotely but open here"
+
+
+def test_values_compare_as_dates_and_moments_and_lists_in_any_order() -> None:
+    """`same`: an offset moment equals its UTC form; list order does not matter."""
+    assert same("2026-03-01T10:00:00+01:00", "2026-03-01T09:00:00Z")
+    assert same(["b", "a"], ["a", "b"])
+    assert not same("2026-03-01", "2026-03-02")
