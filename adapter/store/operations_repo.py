@@ -9,7 +9,10 @@ Order rules, enforced by `claim_operations`:
   same case, and other cases, flow on.
 - `waits_for` names the `op_ref` of another operation (usually of the other target) that
   must be `done` or `skipped` first; an unknown `op_ref` waits forever (a planner bug
-  that shows up as a stuck queue, never as a wrong order).
+  that shows up as a stuck operation, never as a wrong order). A Samspill operation that
+  waits so holds no later Samspill operation of its case but one that ends the plan
+  (close, transfer), so the Samspill queue waits on the archive only to finish a plan; in
+  the archive queue it holds the later ones like any open operation.
 - The unique index on (tenant, case_id, target) WHERE state = 'in_flight' is the guard
   behind the query: two claimers can never hold two operations of one case and target.
 
@@ -32,7 +35,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapter.planning.operations import Operation
+from adapter.planning.operations import Operation, OpKind
 from adapter.store._base import RepoBase, as_dict, dialect_insert
 from adapter.store.records import CaseKey, ParkedOperation, StoredOperation
 from adapter.store.states import OperationState, Target
@@ -45,6 +48,7 @@ _FINISHED = [_S.DONE.value, _S.SKIPPED.value]
 _CLAIMABLE = [_S.PENDING.value, _S.UNKNOWN.value]
 _OPEN = [_S.PENDING.value, _S.IN_FLIGHT.value, _S.UNKNOWN.value]
 _CLAIM_RETRIES = 3
+_ENDS_PLAN = [OpKind.CLOSE_PLAN.value, OpKind.TRANSFER_PLAN.value]
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -52,12 +56,27 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
     o = operations
     earlier = operations.alias("earlier")
     dep = operations.alias("dep")
+    earlier_dep = operations.alias("earlier_dep")
+    # A Samspill operation still waiting for its `waits_for` (a "minutes archived" log line
+    # waiting for the archive) holds no later Samspill work but what ends the plan (close,
+    # transfer: the line must land first): that queue never waits on the archive otherwise.
+    # In the archive queue order carries meaning (close-case after the documents).
+    earlier_waiting = (
+        o.c.kind.not_in(_ENDS_PLAN)
+        & (earlier.c.target == Target.SAMSPILL.value)
+        & (earlier.c.state == _S.PENDING.value)
+        & earlier.c.waits_for.is_not(None)
+        & ~exists().where(
+            earlier_dep.c.op_ref == earlier.c.waits_for, earlier_dep.c.state.in_(_FINISHED)
+        )
+    )
     earlier_open = exists().where(
         earlier.c.tenant == o.c.tenant,
         earlier.c.case_id == o.c.case_id,
         earlier.c.target == o.c.target,
         earlier.c.id < o.c.id,
         earlier.c.state.not_in(_FINISHED),
+        ~earlier_waiting,
     )
     dep_finished = exists().where(dep.c.op_ref == o.c.waits_for, dep.c.state.in_(_FINISHED))
     return (
