@@ -54,6 +54,12 @@ _ENDS_PLAN = [OpKind.CLOSE_PLAN.value, OpKind.TRANSFER_PLAN.value]
 def _claimable(now: datetime) -> ColumnElement[bool]:
     """The claim condition of the module docstring, as one SQL expression over `operations`."""
     o = operations
+    return _unblocked() & or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at <= now)
+
+
+def _unblocked() -> ColumnElement[bool]:
+    """Waiting, and held by no earlier open operation of its case and target nor `waits_for`."""
+    o = operations
     earlier = operations.alias("earlier")
     dep = operations.alias("dep")
     earlier_dep = operations.alias("earlier_dep")
@@ -79,12 +85,7 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
         ~earlier_waiting,
     )
     dep_finished = exists().where(dep.c.op_ref == o.c.waits_for, dep.c.state.in_(_FINISHED))
-    return (
-        o.c.state.in_(_CLAIMABLE)
-        & or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at <= now)
-        & ~earlier_open
-        & or_(o.c.waits_for.is_(None), dep_finished)
-    )
+    return o.c.state.in_(_CLAIMABLE) & ~earlier_open & or_(o.c.waits_for.is_(None), dep_finished)
 
 
 async def add_operations_tx(
@@ -526,11 +527,13 @@ class OperationsRepo(RepoBase):
         """When the next `pending`/`unknown` operation falls due (None: nothing waits).
 
         An operation with no `next_attempt_at` is due now; the caller compares with its
-        clock. Ordering holds are not considered: this is a lower bound for a waiting loop.
+        clock. Operations held behind an earlier open one (or their `waits_for`) are left
+        out: they fall due only after it, so it bounds them (a held one "due now" would end
+        a waiting loop before the retry that frees it).
         """
 
         async def tx(conn: AsyncConnection) -> tuple[int, datetime | None]:
-            waiting = operations.c.state.in_(_CLAIMABLE)
+            waiting = _unblocked()
             undated = (
                 await conn.execute(
                     select(func.count()).where(waiting, operations.c.next_attempt_at.is_(None))
