@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,10 @@ async def test_a_wiped_remote_with_a_transferred_plan_is_rebuilt_exactly(
 async def test_the_service_reconcile_job_records_drift_per_tenant_and_kind(
     world: tuple[Runtime, httpx.AsyncClient],
 ) -> None:
-    """A goal deleted on the IP: the reconcile tick sets the drift gauge, then clears it."""
+    """IP drift sets the reconcile tick's gauge, cleared after resync; --since picks cases."""
     rt, admin = world
+    assert await case_keys(rt.store, since=date(2100, 1, 1)) == []
+    assert len(await case_keys(rt.store, since=date(2000, 1, 1))) == 1
     ip = next(
         p for p in (await _state(admin))["samspill"]["plans"] if p["planTypeId"] != "stafettlogg"
     )
