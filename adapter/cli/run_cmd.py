@@ -117,10 +117,23 @@ def _summary(result: DemoResult) -> dict[str, Any]:
             for c in p360["cases"]
         ],
         "archive_documents": [
-            {"DocumentNumber": d["DocumentNumber"], "Title": d["Title"], "Category": d["Category"]}
+            {
+                "DocumentNumber": d["DocumentNumber"],
+                "Title": d["Title"],
+                "Category": d["Category"],
+                "VersionFormat": _version_format(d),
+            }
             for d in p360["documents"]
         ],
     }
+
+
+def _version_format(document: dict[str, Any]) -> str | None:
+    """The main file's VersionFormat (A: PDF/A, P: other PDF), as the archive received it."""
+    files = document.get("Files") or []
+    main = files[0] if files and isinstance(files[0], dict) else {}
+    value = main.get("VersionFormat")
+    return value if isinstance(value, str) else None
 
 
 _COLLECTIONS = (
@@ -152,7 +165,9 @@ def _print_demo(result: DemoResult) -> None:
     for c in summary["archive_cases"]:
         cases.add_row(c["CaseNumber"], c["Title"], str(c["Status"]))
     console.print(cases)
-    docs = Table("document", "title", "category", title="Public 360 documents")
+    docs = Table("document", "title", "category", "format", title="Public 360 documents")
     for d in summary["archive_documents"]:
-        docs.add_row(d["DocumentNumber"], d["Title"], str(d["Category"]))
+        docs.add_row(
+            d["DocumentNumber"], d["Title"], str(d["Category"]), str(d["VersionFormat"] or "-")
+        )
     console.print(docs)
