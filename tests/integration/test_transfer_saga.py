@@ -37,10 +37,15 @@ TRANSFER = r"/plans/[^/]+/transfer$"
 CREATE_DOCUMENT = r"DocumentService/CreateDocument$"
 
 
+def vardo_example() -> list[dict[str, Any]]:
+    """Every event of examples/events/vardo.jsonl, ending with `case.closed`."""
+    lines = (ROOT / "examples" / "events" / "vardo.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 def vardo_events() -> list[dict[str, Any]]:
     """The Vardø example up to (not including) `case.closed`: 19 before the IP, 3 from it."""
-    lines = (ROOT / "examples" / "events" / "vardo.jsonl").read_text(encoding="utf-8").splitlines()
-    events = [json.loads(line) for line in lines if line.strip()]
+    events = vardo_example()
     assert events[IP_GRANTED - 1]["type"] == "ip.granted"
     return [e for e in events if e["type"] != "case.closed"]
 
