@@ -66,11 +66,12 @@ class RemotePlan:
     items: Mapping[str, tuple[RemoteItem, ...]]
 
     def find(self, collection: str, *, remote_id: str | None, reference: str) -> RemoteItem | None:
-        """The item with `remote_id`, else the first carrying `reference`."""
+        """The item with `remote_id` (unless it carries another reference: ids can be reused
+        after a wipe), else the first carrying `reference`."""
         items = self.items.get(collection, ())
         if remote_id is not None:
             for item in items:
-                if item.id == remote_id:
+                if item.id == remote_id and item.reference in (None, reference):
                     return item
         return next((i for i in items if i.reference == reference), None)
 
@@ -146,13 +147,14 @@ async def read_case(
             if not isinstance(samspill, SamspillClient) or op.link in remote.plans:
                 continue
             raw: Mapping[str, Any] | None = None
+            reference = str(op.payload["external_reference"])
             linked = links.get((Target.SAMSPILL, op.link))
             if linked is not None:
                 raw = await samspill.get_plan(linked, op_ref=op_ref)
+                if raw is not None and raw.get("externalReference") not in (None, reference):
+                    raw = None  # the id now names another case's plan (reused after a wipe)
             if raw is None:
-                found = await samspill.find_plans(
-                    str(op.payload["external_reference"]), op_ref=op_ref
-                )
+                found = await samspill.find_plans(reference, op_ref=op_ref)
                 raw = found[0] if found else None
             remote.plans[op.link] = None if raw is None else _plan(raw)
         elif op.kind is OpKind.ENSURE_CASE and isinstance(p360, P360Client):

@@ -18,9 +18,10 @@ from adapter.planning.payloads import (
     UpdateGoal,
 )
 from adapter.resync.diff import Action, diff_case, same
-from adapter.resync.remote import RemoteArchive, RemoteCase, RemoteItem, RemotePlan
-from adapter.store.records import StoredOperation
+from adapter.resync.remote import RemoteArchive, RemoteCase, RemoteItem, RemotePlan, read_case
+from adapter.store.records import CaseKey, StoredOperation
 from adapter.store.states import OperationState
+from adapter.targets.samspill import SamspillClient
 
 T, C = "modum", "BTI-1"
 PREFIX = f"stafett:{T}:{C}"
@@ -277,3 +278,37 @@ def test_values_compare_as_dates_and_moments_and_lists_in_any_order() -> None:
     assert same("2026-03-01T10:00:00+01:00", "2026-03-01T09:00:00Z")
     assert same(["b", "a"], ["a", "b"])
     assert not same("2026-03-01", "2026-03-02")
+
+
+def test_a_linked_id_that_now_names_another_item_is_not_taken_for_ours() -> None:
+    """Ids reused after a wipe: the linked id carries another reference, so ours is missing."""
+    found = _by_item(_remote(_goal(externalReference=f"{PREFIX}:goal:G9")))
+    assert found["goal:G1"].action is Action.CREATE
+    assert any(f.problem and "unknown" in f.problem for f in found.values())
+
+
+class _Plans(SamspillClient):
+    """A Samspill client whose reads answer from a dict (no HTTP)."""
+
+    def __init__(self, plans: dict[str, dict[str, Any]]) -> None:
+        self.plans = plans
+
+    async def get_plan(self, plan_id: str, *, op_ref: str) -> dict[str, Any] | None:
+        return self.plans.get(plan_id)
+
+    async def find_plans(self, external_reference: str, *, op_ref: str) -> list[dict[str, Any]]:
+        return [p for p in self.plans.values() if p["externalReference"] == external_reference]
+
+
+async def test_a_linked_plan_of_another_case_is_passed_over_for_ours_by_reference() -> None:
+    """The plan link's id names another case's plan: ours is found by its reference."""
+    ours = {"planId": "P2", "status": "active", "externalReference": f"{PREFIX}:plan:stafettlogg"}
+    other = {"planId": "P1", "status": "active", "externalReference": "stafett:modum:X:plan:x"}
+    client = _Plans({"P1": other, "P2": ours})
+    remote = await read_case(CaseKey(tenant=T, case_id=C), OPS, LINKS, client, None)
+    plan = remote.plans["plan:stafettlogg"]
+    assert plan is not None and plan.plan_id == "P2"
+    client.plans.pop("P2")
+    assert (await read_case(CaseKey(tenant=T, case_id=C), OPS, LINKS, client, None)).plans == {
+        "plan:stafettlogg": None
+    }
