@@ -99,6 +99,7 @@ class Dispatcher:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._metrics = metrics
         self._on_done = on_done
+        self._links: dict[tuple[str, str, Target], dict[str, str]] = {}
 
     async def run_pass(self) -> DispatchReport:
         """Claim and run due operations until none is due now; returns what happened.
@@ -108,6 +109,9 @@ class Dispatcher:
         next due operations (the store never hands out two of one case and target).
         """
         report = DispatchReport()
+        # Links learnt in this pass (ours, just committed) or read once from the store. The
+        # cache lives for one pass only, so a link re-pointed elsewhere (resync) is re-read.
+        self._links = {}
         limit = max(1, self._settings.concurrency)
         running: set[asyncio.Task[tuple[StoredOperation, Result] | None]] = set()
         exhausted = False
@@ -131,17 +135,34 @@ class Dispatcher:
 
     async def _resolve(self, op: StoredOperation, payload: Payload) -> dict[str, str]:
         keys = [k for k in link_keys(payload) if k != LEAD_LINK]
-        found = await self._store.get_links(op.tenant, op.case_id, op.target, keys)
+        scope = (op.tenant, op.case_id, op.target)
+        cached = self._links.get(scope, {})
+        missing = [k for k in keys if k not in cached]
+        if missing:
+            fetched = await self._store.get_links(op.tenant, op.case_id, op.target, missing)
+            cached = {**cached, **fetched}
+            self._links[scope] = cached
+        found: dict[str, str] = {}
         for key in keys:
-            if key not in found:
+            if key not in cached:
                 raise PermanentError(
                     f"no remote id for {key!r}: the operation that creates it has not "
                     "succeeded (skipped or parked)",
                     op_ref=op.op_ref,
                 )
+            found[key] = cached[key]
         if LEAD_LINK in link_keys(payload):
             found[LEAD_LINK] = LEAD_LINK
         return found
+
+    def _remember(self, op: StoredOperation, result: Result) -> None:
+        """Keep the links a completed operation recorded, for later operations of its case."""
+        learnt = dict(result.extra_links)
+        if result.remote_id is not None and op.link is not None:
+            learnt[op.link] = result.remote_id
+        if learnt:
+            scope = (op.tenant, op.case_id, op.target)
+            self._links[scope] = {**self._links.get(scope, {}), **learnt}
 
     async def _attempt(
         self, client: TargetClient, op: StoredOperation, payload: Payload, ids: Mapping[str, str]
@@ -210,6 +231,7 @@ class Dispatcher:
                 log.warning("lease lost before completion", op_ref=op.op_ref)
                 continue
             report.done += 1
+            self._remember(op, result)
             if self._on_done is not None:
                 await self._on_done(op, result)
 

@@ -254,37 +254,36 @@ class OperationsRepo(RepoBase):
     async def _complete_tx(
         self, conn: AsyncConnection, done: Completion, owner: str, now: datetime
     ) -> bool:
+        # One statement checks the lease, records the result and names the link's scope.
         row = (
             await conn.execute(
-                select(
+                update(operations)
+                .where(
+                    operations.c.id == done.op_id,
+                    operations.c.state == _S.IN_FLIGHT.value,
+                    operations.c.lease_owner == owner,
+                )
+                .values(
+                    state=_S.DONE,
+                    done_at=now,
+                    updated_at=now,
+                    remote_id=done.remote_id,
+                    last_status=done.status,
+                    last_error=None,
+                    lease_owner=None,
+                    leased_until=None,
+                    next_attempt_at=None,
+                )
+                .returning(
                     operations.c.tenant,
                     operations.c.case_id,
                     operations.c.target,
                     operations.c.link,
-                ).where(
-                    operations.c.id == done.op_id,
-                    operations.c.state == _S.IN_FLIGHT.value,
-                    operations.c.lease_owner == owner,
                 )
             )
         ).first()
         if row is None:
             return False
-        await conn.execute(
-            update(operations)
-            .where(operations.c.id == done.op_id)
-            .values(
-                state=_S.DONE,
-                done_at=now,
-                updated_at=now,
-                remote_id=done.remote_id,
-                last_status=done.status,
-                last_error=None,
-                lease_owner=None,
-                leased_until=None,
-                next_attempt_at=None,
-            )
-        )
         new_links = dict(done.extra_links)
         if done.remote_id is not None and row.link is not None:
             new_links[row.link] = done.remote_id
