@@ -2,6 +2,8 @@
 
 # No `from __future__ import annotations`: FastAPI must resolve the dependency aliases
 # defined inside the router factory at runtime.
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -14,36 +16,29 @@ from adapter.mock.samspill_models import (
     PLAN_TYPES,
     ROLES,
     CalendarIn,
-    CalendarOut,
     CalendarPatch,
     CloseIn,
     ConsentIn,
-    ConsentOut,
     ConsentPatch,
     Created,
     GoalIn,
-    GoalOut,
     GoalPatch,
     LogIn,
-    LogOut,
     MeasureIn,
-    MeasureOut,
     MeasurePatch,
     MetadataItem,
     ParticipantIn,
-    ParticipantOut,
     Person,
     PlanCreate,
     PlanCreated,
     PlanList,
     PlanOut,
     ResponsibilityIn,
-    ResponsibilityOut,
     ResponsibilityPatch,
     TransferIn,
     Transferred,
 )
-from adapter.mock.samspill_plans import SamspillBook, StoredPlan
+from adapter.mock.samspill_plans import COLLECTIONS, SamspillBook, StoredPlan
 from adapter.mock.state import MockState, TokenGrant
 from adapter.mock.token import bearer_grant
 
@@ -52,6 +47,7 @@ __all__ = ["SAMSPILL_PREFIX", "Page", "samspill_router"]
 SAMSPILL_PREFIX = "/samspill/api/v1"
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
 
 
 class Page(BaseModel, Generic[ItemT]):
@@ -102,6 +98,103 @@ def _check_affiliation(plan: StoredPlan, field_name: str, affiliation_id: str | 
         )
     if not plan.active_consent_covers(affiliation_id):
         raise SamspillBook.consent_required(field_name, affiliation_id)
+
+
+def _check_participant(plan: StoredPlan, body: ParticipantIn) -> None:
+    errors = SamspillBook.participant_errors(body.roleId, body.affiliationId)
+    if errors:
+        raise ProblemError(422, "validation-error", "Invalid participant.", errors=errors)
+    _check_affiliation(plan, "affiliationId", body.affiliationId)
+
+
+def _check_consent(_plan: StoredPlan, body: ConsentIn) -> None:
+    unknown = [
+        FieldError(field=f"affiliationIds.{i}", message="unknown affiliation")
+        for i, a in enumerate(body.affiliationIds)
+        if a not in AFFILIATIONS
+    ]
+    if unknown:
+        raise ProblemError(422, "validation-error", "Invalid consent.", errors=unknown)
+
+
+def _check_measure(plan: StoredPlan, body: MeasureIn) -> None:
+    _check_affiliation(plan, "responsibleAffiliationId", body.responsibleAffiliationId)
+
+
+def _check_measure_changes(plan: StoredPlan, changes: dict[str, Any]) -> None:
+    _check_affiliation(plan, "responsibleAffiliationId", changes.get("responsibleAffiliationId"))
+
+
+@dataclass(frozen=True)
+class _Collection:
+    """One plan collection's routes under `/plans/{planId}/<name>`.
+
+    Every collection has `POST` (add) and a paged `GET` (list); `patch`, `delete_doc` and
+    `append_only` switch on `PATCH`, `DELETE` or a 405 for both. The checks run after the
+    plan is known writable (and, for `check_changes`, the item known to exist)."""
+
+    name: str  # path segment and `StoredPlan.items` key; items are `COLLECTIONS[name]`
+    singular: str  # route names: add_<singular>, patch_<singular>, ...
+    body: type[BaseModel]
+    add_doc: str
+    check: Callable[[StoredPlan, Any], None] | None = None
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # set on every new item
+    patch: tuple[type[BaseModel], str] | None = None  # (body model, doc)
+    check_changes: Callable[[StoredPlan, dict[str, Any]], None] | None = None
+    delete_doc: str | None = None
+    append_only: bool = False
+
+
+_PLAN_COLLECTIONS = (
+    _Collection(
+        "participants",
+        "participant",
+        ParticipantIn,
+        "Add a participant; an affiliation needs an active consent covering it.",
+        check=_check_participant,
+        delete_doc="Remove a participant.",
+    ),
+    _Collection(
+        "consents",
+        "consent",
+        ConsentIn,
+        "Add an active consent covering `affiliationIds`.",
+        check=_check_consent,
+        defaults={"status": "active"},
+        patch=(ConsentPatch, "Withdraw (or expire) a consent."),
+    ),
+    _Collection("goals", "goal", GoalIn, "Add a goal.", patch=(GoalPatch, "Change a goal.")),
+    _Collection(
+        "measures",
+        "measure",
+        MeasureIn,
+        "Add a measure; a responsible affiliation needs an active consent covering it.",
+        check=_check_measure,
+        patch=(MeasurePatch, "Change a measure (a new responsible affiliation needs consent)."),
+        check_changes=_check_measure_changes,
+    ),
+    _Collection(
+        "responsibilities",
+        "responsibility",
+        ResponsibilityIn,
+        "Add a responsibility.",
+        patch=(ResponsibilityPatch, "Change a responsibility."),
+    ),
+    _Collection(
+        "calendar",
+        "calendar",
+        CalendarIn,
+        "Add a calendar entry.",
+        patch=(CalendarPatch, "Change a calendar entry."),
+    ),
+    _Collection("log", "log", LogIn, "Append a log line.", append_only=True),
+)
+
+
+def _with_body(endpoint: EndpointT, model: type[BaseModel]) -> EndpointT:
+    """FastAPI reads the body model from the annotation: give it the concrete class."""
+    endpoint.__annotations__["body"] = model
+    return endpoint
 
 
 def samspill_router(state: MockState, book: SamspillBook) -> APIRouter:
@@ -178,238 +271,97 @@ def samspill_router(state: MockState, book: SamspillBook) -> APIRouter:
         target = book.transfer(planId, body.coordinator, body.externalReference, grant)
         return Transferred(planId=target.plan_id, sourcePlanId=planId)
 
-    # --- participants ---------------------------------------------------------------
+    # --- plan collections -----------------------------------------------------------
 
-    @router.post(
-        "/plans/{planId}/participants", status_code=201, response_model=Created, responses=_WRITE
-    )
-    async def add_participant(planId: str, body: ParticipantIn, grant: Grant) -> Created:
-        """Add a participant; an affiliation needs an active consent covering it."""
-        plan = book.writable(planId, grant)
-        errors = SamspillBook.participant_errors(body.roleId, body.affiliationId)
-        if errors:
-            raise ProblemError(422, "validation-error", "Invalid participant.", errors=errors)
-        _check_affiliation(plan, "affiliationId", body.affiliationId)
-        item = ParticipantOut(id=book.new_id(), **body.model_dump())
-        return Created(id=book.add_item(plan, "participants", item))
+    def collection_routes(spec: _Collection) -> None:
+        name = spec.name
+        items_path = f"/plans/{{planId}}/{name}"
+        item_path = f"{items_path}/{{itemId}}"
+        out_model = COLLECTIONS[name]
 
-    @router.get(
-        "/plans/{planId}/participants", response_model=Page[ParticipantOut], responses=_READ
-    )
-    async def list_participants(
-        planId: str,
-        grant: Grant,
-        externalReference: ExternalRef = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> Any:
-        """The plan's participants."""
-        items = list(book.get(planId, grant).items["participants"].values())
-        return _page(items, externalReference, limit, offset)
+        async def add(planId: str, body: BaseModel, grant: Grant) -> Created:
+            plan = book.writable(planId, grant)
+            if spec.check is not None:
+                spec.check(plan, body)
+            item = out_model(id=book.new_id(), **spec.defaults, **body.model_dump())
+            return Created(id=book.add_item(plan, name, item))
 
-    @router.delete("/plans/{planId}/participants/{itemId}", status_code=204, responses=_WRITE)
-    async def remove_participant(planId: str, itemId: str, grant: Grant) -> Response:
-        """Remove a participant."""
-        book.delete_item(book.writable(planId, grant), "participants", itemId)
-        return Response(status_code=204)
+        async def list_items(
+            planId: str,
+            grant: Grant,
+            externalReference: ExternalRef = None,
+            limit: Limit = 100,
+            offset: Offset = 0,
+        ) -> Any:
+            items = list(book.get(planId, grant).items[name].values())
+            return _page(items, externalReference, limit, offset)
 
-    # --- consents -------------------------------------------------------------------
+        async def patch(planId: str, itemId: str, body: BaseModel, grant: Grant) -> Any:
+            plan = book.writable(planId, grant)
+            changes = body.model_dump(exclude_unset=True)
+            if spec.check_changes is not None:
+                book.item(plan, name, itemId)
+                spec.check_changes(plan, changes)
+            return book.patch_item(plan, name, itemId, changes)
 
-    @router.post(
-        "/plans/{planId}/consents", status_code=201, response_model=Created, responses=_WRITE
-    )
-    async def add_consent(planId: str, body: ConsentIn, grant: Grant) -> Created:
-        """Add an active consent covering `affiliationIds`."""
-        plan = book.writable(planId, grant)
-        unknown = [
-            FieldError(field=f"affiliationIds.{i}", message="unknown affiliation")
-            for i, a in enumerate(body.affiliationIds)
-            if a not in AFFILIATIONS
-        ]
-        if unknown:
-            raise ProblemError(422, "validation-error", "Invalid consent.", errors=unknown)
-        item = ConsentOut(id=book.new_id(), status="active", **body.model_dump())
-        return Created(id=book.add_item(plan, "consents", item))
+        async def delete(planId: str, itemId: str, grant: Grant) -> Response:
+            book.delete_item(book.writable(planId, grant), name, itemId)
+            return Response(status_code=204)
 
-    @router.get("/plans/{planId}/consents", response_model=Page[ConsentOut], responses=_READ)
-    async def list_consents(
-        planId: str,
-        grant: Grant,
-        externalReference: ExternalRef = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> Any:
-        """The plan's consents."""
-        items = list(book.get(planId, grant).items["consents"].values())
-        return _page(items, externalReference, limit, offset)
+        async def refuse(planId: str, itemId: str) -> Response:
+            raise ProblemError(405, "method-not-allowed", f"The {name} is append-only.")
 
-    @router.patch("/plans/{planId}/consents/{itemId}", response_model=ConsentOut, responses=_WRITE)
-    async def patch_consent(planId: str, itemId: str, body: ConsentPatch, grant: Grant) -> Any:
-        """Withdraw (or expire) a consent."""
-        plan = book.writable(planId, grant)
-        return book.patch_item(plan, "consents", itemId, body.model_dump(exclude_unset=True))
-
-    # --- goals ----------------------------------------------------------------------
-
-    @router.post("/plans/{planId}/goals", status_code=201, response_model=Created, responses=_WRITE)
-    async def add_goal(planId: str, body: GoalIn, grant: Grant) -> Created:
-        """Add a goal."""
-        plan = book.writable(planId, grant)
-        return Created(
-            id=book.add_item(plan, "goals", GoalOut(id=book.new_id(), **body.model_dump()))
+        router.add_api_route(
+            items_path,
+            _with_body(add, spec.body),
+            methods=["POST"],
+            status_code=201,
+            response_model=Created,
+            responses=_WRITE,
+            name=f"add_{spec.singular}",
+            description=spec.add_doc,
         )
-
-    @router.get("/plans/{planId}/goals", response_model=Page[GoalOut], responses=_READ)
-    async def list_goals(
-        planId: str,
-        grant: Grant,
-        externalReference: ExternalRef = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> Any:
-        """The plan's goals."""
-        items = list(book.get(planId, grant).items["goals"].values())
-        return _page(items, externalReference, limit, offset)
-
-    @router.patch("/plans/{planId}/goals/{itemId}", response_model=GoalOut, responses=_WRITE)
-    async def patch_goal(planId: str, itemId: str, body: GoalPatch, grant: Grant) -> Any:
-        """Change a goal."""
-        plan = book.writable(planId, grant)
-        return book.patch_item(plan, "goals", itemId, body.model_dump(exclude_unset=True))
-
-    # --- measures -------------------------------------------------------------------
-
-    @router.post(
-        "/plans/{planId}/measures", status_code=201, response_model=Created, responses=_WRITE
-    )
-    async def add_measure(planId: str, body: MeasureIn, grant: Grant) -> Created:
-        """Add a measure; a responsible affiliation needs an active consent covering it."""
-        plan = book.writable(planId, grant)
-        _check_affiliation(plan, "responsibleAffiliationId", body.responsibleAffiliationId)
-        item = MeasureOut(id=book.new_id(), **body.model_dump())
-        return Created(id=book.add_item(plan, "measures", item))
-
-    @router.get("/plans/{planId}/measures", response_model=Page[MeasureOut], responses=_READ)
-    async def list_measures(
-        planId: str,
-        grant: Grant,
-        externalReference: ExternalRef = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> Any:
-        """The plan's measures."""
-        items = list(book.get(planId, grant).items["measures"].values())
-        return _page(items, externalReference, limit, offset)
-
-    @router.patch("/plans/{planId}/measures/{itemId}", response_model=MeasureOut, responses=_WRITE)
-    async def patch_measure(planId: str, itemId: str, body: MeasurePatch, grant: Grant) -> Any:
-        """Change a measure (a new responsible affiliation needs consent)."""
-        plan = book.writable(planId, grant)
-        changes = body.model_dump(exclude_unset=True)
-        book.item(plan, "measures", itemId)
-        _check_affiliation(
-            plan, "responsibleAffiliationId", changes.get("responsibleAffiliationId")
+        router.add_api_route(
+            items_path,
+            list_items,
+            methods=["GET"],
+            response_model=Page[out_model],  # type: ignore[valid-type]  # a class per collection
+            responses=_READ,
+            name=f"list_{name}",
+            description=f"The plan's {name}.",
         )
-        return book.patch_item(plan, "measures", itemId, changes)
+        if spec.patch is not None:
+            patch_model, patch_doc = spec.patch
+            router.add_api_route(
+                item_path,
+                _with_body(patch, patch_model),
+                methods=["PATCH"],
+                response_model=out_model,
+                responses=_WRITE,
+                name=f"patch_{spec.singular}",
+                description=patch_doc,
+            )
+        if spec.delete_doc is not None:
+            router.add_api_route(
+                item_path,
+                delete,
+                methods=["DELETE"],
+                status_code=204,
+                responses=_WRITE,
+                name=f"remove_{spec.singular}",
+                description=spec.delete_doc,
+            )
+        if spec.append_only:
+            router.add_api_route(
+                item_path,
+                refuse,
+                methods=["PATCH", "DELETE"],
+                include_in_schema=False,
+                name=f"{name}_is_append_only",
+                description=f"The {name} is append-only.",
+            )
 
-    # --- responsibilities -----------------------------------------------------------
-
-    @router.post(
-        "/plans/{planId}/responsibilities",
-        status_code=201,
-        response_model=Created,
-        responses=_WRITE,
-    )
-    async def add_responsibility(planId: str, body: ResponsibilityIn, grant: Grant) -> Created:
-        """Add a responsibility."""
-        plan = book.writable(planId, grant)
-        item = ResponsibilityOut(id=book.new_id(), **body.model_dump())
-        return Created(id=book.add_item(plan, "responsibilities", item))
-
-    @router.get(
-        "/plans/{planId}/responsibilities",
-        response_model=Page[ResponsibilityOut],
-        responses=_READ,
-    )
-    async def list_responsibilities(
-        planId: str,
-        grant: Grant,
-        externalReference: ExternalRef = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> Any:
-        """The plan's responsibilities."""
-        items = list(book.get(planId, grant).items["responsibilities"].values())
-        return _page(items, externalReference, limit, offset)
-
-    @router.patch(
-        "/plans/{planId}/responsibilities/{itemId}",
-        response_model=ResponsibilityOut,
-        responses=_WRITE,
-    )
-    async def patch_responsibility(
-        planId: str, itemId: str, body: ResponsibilityPatch, grant: Grant
-    ) -> Any:
-        """Change a responsibility."""
-        plan = book.writable(planId, grant)
-        return book.patch_item(
-            plan, "responsibilities", itemId, body.model_dump(exclude_unset=True)
-        )
-
-    # --- calendar -------------------------------------------------------------------
-
-    @router.post(
-        "/plans/{planId}/calendar", status_code=201, response_model=Created, responses=_WRITE
-    )
-    async def add_calendar(planId: str, body: CalendarIn, grant: Grant) -> Created:
-        """Add a calendar entry."""
-        plan = book.writable(planId, grant)
-        item = CalendarOut(id=book.new_id(), **body.model_dump())
-        return Created(id=book.add_item(plan, "calendar", item))
-
-    @router.get("/plans/{planId}/calendar", response_model=Page[CalendarOut], responses=_READ)
-    async def list_calendar(
-        planId: str,
-        grant: Grant,
-        externalReference: ExternalRef = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> Any:
-        """The plan's calendar."""
-        items = list(book.get(planId, grant).items["calendar"].values())
-        return _page(items, externalReference, limit, offset)
-
-    @router.patch("/plans/{planId}/calendar/{itemId}", response_model=CalendarOut, responses=_WRITE)
-    async def patch_calendar(planId: str, itemId: str, body: CalendarPatch, grant: Grant) -> Any:
-        """Change a calendar entry."""
-        plan = book.writable(planId, grant)
-        return book.patch_item(plan, "calendar", itemId, body.model_dump(exclude_unset=True))
-
-    # --- log (append-only) ----------------------------------------------------------
-
-    @router.post("/plans/{planId}/log", status_code=201, response_model=Created, responses=_WRITE)
-    async def add_log(planId: str, body: LogIn, grant: Grant) -> Created:
-        """Append a log line."""
-        plan = book.writable(planId, grant)
-        return Created(id=book.add_item(plan, "log", LogOut(id=book.new_id(), **body.model_dump())))
-
-    @router.get("/plans/{planId}/log", response_model=Page[LogOut], responses=_READ)
-    async def list_log(
-        planId: str,
-        grant: Grant,
-        externalReference: ExternalRef = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> Any:
-        """The plan's log."""
-        items = list(book.get(planId, grant).items["log"].values())
-        return _page(items, externalReference, limit, offset)
-
-    @router.api_route(
-        "/plans/{planId}/log/{itemId}", methods=["PATCH", "DELETE"], include_in_schema=False
-    )
-    async def log_is_append_only(planId: str, itemId: str) -> Response:
-        """The log is append-only."""
-        raise ProblemError(405, "method-not-allowed", "The log is append-only.")
+    for spec in _PLAN_COLLECTIONS:
+        collection_routes(spec)
 
     return router
