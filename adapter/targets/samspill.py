@@ -11,6 +11,8 @@ Outcomes beyond the plain HTTP table of `adapter.targets.http`:
 - Idempotent successes: 409 `plan-closed` on close when the plan is already closed with
   the same reason; 404 on a DELETE; 409 `already-transferred` (the target plan is adopted).
 - 409 `consent-required` is permanent: the planner should have held the operation.
+- A failure after a create took effect (the plan's read-back, the transfer's adoption) is
+  ambiguous (`adapter.targets.created`): looked up by reference, never created twice.
 
 The plan lead [assumption]: the links key ``lead`` resolves to the literal ``"lead"``. A
 calendar entry leaves the lead out of `participantIds` (the lead is no participant); a
@@ -52,6 +54,7 @@ from adapter.planning.payloads import (
     UpdateResponsibility,
 )
 from adapter.targets.auth import TokenCache
+from adapter.targets.created import after_create
 from adapter.targets.http import endpoint_of, problem_type, raise_for_outcome, transport_error
 from adapter.targets.result import Result
 
@@ -242,10 +245,11 @@ class SamspillClient:
         )
         response = await self._send("POST", "/plans", op_ref, json=body)
         self._raise(response, op_ref)
-        plan_id = _created_id(response, "planId", op_ref)
-        links: dict[str, str] = {}
-        if p.family:
-            links = _family_links(p.family, await self._plan(plan_id, op_ref))
+        with after_create("POST /plans", op_ref=op_ref):
+            plan_id = _created_id(response, "planId", op_ref)
+            links: dict[str, str] = {}
+            if p.family:
+                links = _family_links(p.family, await self._plan(plan_id, op_ref))
         return Result(remote_id=plan_id, extra_links=links, status=response.status_code)
 
     async def _change_lead(self, payload: Payload, ids: Mapping[str, str], op_ref: str) -> Result:
@@ -285,8 +289,9 @@ class SamspillClient:
                 log.info("plan already transferred; adopting the target plan", op_ref=op_ref)
                 return await self._adopt_transfer(p, target, op_ref, status=409)
         self._raise(response, op_ref)
-        target_id = _created_id(response, "planId", op_ref)
-        return await self._adopt_transfer(p, target_id, op_ref, status=response.status_code)
+        with after_create("POST /plans/{id}/transfer", op_ref=op_ref):
+            target_id = _created_id(response, "planId", op_ref)
+            return await self._adopt_transfer(p, target_id, op_ref, status=response.status_code)
 
     async def _adopt_transfer(
         self, p: TransferPlan, target_id: str, op_ref: str, *, status: int

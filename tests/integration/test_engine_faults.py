@@ -175,3 +175,54 @@ def test_a_422_parks_only_that_case_and_the_others_finish(tmp_path: Path) -> Non
         "change-lead",
     )
     assert "422" in parked["reason"]
+
+
+def _plans(state: dict[str, Any], reference: str) -> list[dict[str, Any]]:
+    return [p for p in state["samspill"]["plans"] if p.get("externalReference") == reference]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [{"status": 503}, {"reset": True}, {"status": 429, "retry_after": 0}],
+    ids=["503", "reset", "429"],
+)
+async def test_a_failed_read_back_after_the_plan_create_never_creates_twice(
+    tmp_path: Path, action: dict[str, Any]
+) -> None:
+    """POST /plans succeeds, the read-back of its guardians fails once: one plan, adopted."""
+    rule = {"match": {"method": "GET", "path": "/plans/[^/]+$"}, "action": action, "times": 1}
+    state, _, report = await _run(tmp_path / "f.db", rule)
+    assert (report.operations_pending, report.parked_cases) == (0, 0)
+    reference = f"{M}:plan:stafettlogg"
+    assert len(_plans(state, reference)) == 1
+    assert len(_posts(state, "/plans", reference)) == 1, "the plan was posted again"
+    assert duplicates(state) == []
+    assert normalize(state) == await _clean(tmp_path)
+
+
+async def test_a_failed_read_back_after_the_transfer_never_transfers_twice(
+    tmp_path: Path,
+) -> None:
+    """POST /transfer succeeds, the read-back of the new IP fails once: adopted by lookup."""
+    clock = SharedClock()
+    events = example_events("modum", "vardo")
+    modum = [e for e in events if e["case_id"] != "BS-2026-0007"]
+    vardo = [e for e in events if e["case_id"] == "BS-2026-0007"]
+    split = next(i for i, e in enumerate(vardo) if e["type"] == "ip.granted")
+    async with open_engine(demo_settings(tmp_path / "f.db"), app=mock_for(clock), clock=clock) as e:
+        await e.seed(modum + vardo[:split])
+        await e.drain()
+        rule = {"match": {"method": "GET", "path": "/plans/[^/]+$"}, "action": {"status": 503}}
+        await e.fault({**rule, "times": 1})
+        await e.seed(vardo[split:])
+        report = await e.drain()
+        state = await e.state()
+    assert (report.operations_pending, report.parked_cases) == (0, 0)
+    transfers = [r for r in state["requests"] if r["path"].endswith("/transfer")]
+    assert [r["status"] for r in transfers] == [201], "the transfer was sent again"
+    refused = [r for r in state["requests"] if r["status"] == 503]
+    assert len(refused) == 1
+    assert state["requests"].index(refused[0]) > state["requests"].index(transfers[0])
+    assert len(_plans(state, f"{V}:plan:ip")) == 1
+    assert duplicates(state) == []
+    assert normalize(state) == await _clean(tmp_path)
