@@ -13,8 +13,11 @@ Order rules, enforced by `claim_operations`:
   waits so holds no later Samspill operation of its case but one that ends the plan
   (close, transfer), so the Samspill queue waits on the archive only to finish a plan; in
   the archive queue it holds the later ones like any open operation.
-- The unique index on (tenant, case_id, target) WHERE state = 'in_flight' is the guard
-  behind the query: two claimers can never hold two operations of one case and target.
+- A case and target with an operation in flight gets no second one claimed, whatever their
+  order (a waiting Samspill operation freed while later work of its queue runs waits).
+  The unique index on (tenant, case_id, target) WHERE state = 'in_flight' is the guard
+  behind the query: two claimers can never hold two operations of one case and target; a
+  claim that loses that race retries row by row, so the other cases are still claimed.
 
 A claim takes a lease (`lease_owner`, `leased_until`). Results are recorded only by the
 lease holder (the methods return `False` otherwise: the lease was lost and someone else
@@ -25,6 +28,7 @@ the next claimer must look the item up by `op_ref` before creating it again.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -54,7 +58,25 @@ _ENDS_PLAN = [OpKind.CLOSE_PLAN.value, OpKind.TRANSFER_PLAN.value]
 def _claimable(now: datetime) -> ColumnElement[bool]:
     """The claim condition of the module docstring, as one SQL expression over `operations`."""
     o = operations
-    return _unblocked() & or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at <= now)
+    due = or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at <= now)
+    return _unblocked() & ~_queue_busy() & due
+
+
+def _queue_busy() -> ColumnElement[bool]:
+    """An operation of the same case and target is in flight (earlier or later in `seq`).
+
+    Order alone does not exclude it: a Samspill operation waiting for the archive lets later
+    Samspill work run, and when its wait ends one of those may still be in flight. Claiming
+    beside it would violate the in-flight index and fail the whole claim.
+    """
+    o = operations
+    busy = operations.alias("busy")
+    return exists().where(
+        busy.c.tenant == o.c.tenant,
+        busy.c.case_id == o.c.case_id,
+        busy.c.target == o.c.target,
+        busy.c.state == _S.IN_FLIGHT.value,
+    )
 
 
 def _unblocked() -> ColumnElement[bool]:
@@ -86,6 +108,31 @@ def _unblocked() -> ColumnElement[bool]:
     )
     dep_finished = exists().where(dep.c.op_ref == o.c.waits_for, dep.c.state.in_(_FINISHED))
     return o.c.state.in_(_CLAIMABLE) & ~earlier_open & or_(o.c.waits_for.is_(None), dep_finished)
+
+
+def _heads(rows: Sequence[Any]) -> list[int]:
+    """The first candidate id of each (tenant, case, target): one claim per queue, ever."""
+    seen: set[tuple[str, str, str]] = set()
+    ids: list[int] = []
+    for row in rows:
+        queue = (row.tenant, row.case_id, row.target)
+        if queue not in seen:
+            seen.add(queue)
+            ids.append(row.id)
+    return ids
+
+
+async def _take_each(conn: AsyncConnection, ids: Sequence[int], take: Mapping[str, Any]) -> None:
+    """Claim `ids` one at a time, skipping any whose queue another claimer has just taken."""
+    o = operations
+    for op_id in ids:
+        try:
+            async with conn.begin_nested():
+                await conn.execute(
+                    update(o).where(o.c.id == op_id, o.c.state.in_(_CLAIMABLE)).values(take)
+                )
+        except IntegrityError:
+            continue
 
 
 async def add_operations_tx(
@@ -177,43 +224,49 @@ class OperationsRepo(RepoBase):
         `BEGIN IMMEDIATE`. A claim that loses a race on the in-flight index is retried.
         """
         until = now + timedelta(seconds=lease_s)
+        o = operations
+        take = {
+            "state": _S.IN_FLIGHT,
+            "lease_owner": owner,
+            "leased_until": until,
+            "attempts": o.c.attempts + 1,
+            "updated_at": now,
+        }
 
-        async def tx(conn: AsyncConnection) -> list[StoredOperation]:
+        async def tx(conn: AsyncConnection, *, one_by_one: bool) -> list[StoredOperation]:
             stmt = (
-                select(operations.c.id)
+                select(o.c.id, o.c.tenant, o.c.case_id, o.c.target)
                 .where(_claimable(now))
-                .order_by(operations.c.id)
+                .order_by(o.c.id)
                 .limit(limit)
             )
             if self._db.is_postgresql:
                 stmt = stmt.with_for_update(skip_locked=True, of=operations)
-            ids = list((await conn.execute(stmt)).scalars())
+            ids = _heads((await conn.execute(stmt)).all())
             if not ids:
                 return []
-            await conn.execute(
-                update(operations)
-                .where(operations.c.id.in_(ids), operations.c.state.in_(_CLAIMABLE))
-                .values(
-                    state=_S.IN_FLIGHT,
-                    lease_owner=owner,
-                    leased_until=until,
-                    attempts=operations.c.attempts + 1,
-                    updated_at=now,
+            if one_by_one:
+                await _take_each(conn, ids, take)
+            else:
+                await conn.execute(
+                    update(o).where(o.c.id.in_(ids), o.c.state.in_(_CLAIMABLE)).values(take)
                 )
-            )
             rows = await conn.execute(
                 select(operations)
-                .where(operations.c.id.in_(ids), operations.c.lease_owner == owner)
-                .where(operations.c.state == _S.IN_FLIGHT.value)
-                .order_by(operations.c.id)
+                .where(o.c.id.in_(ids), o.c.lease_owner == owner)
+                .where(o.c.state == _S.IN_FLIGHT.value)
+                .order_by(o.c.id)
             )
             return [StoredOperation.model_validate(as_dict(r)) for r in rows]
 
-        for _ in range(_CLAIM_RETRIES):
+        # A race on uq_operations_in_flight (another replica claimed in the same case and
+        # target meanwhile) is retried; the retries take rows one by one, each under a
+        # savepoint, so one contested queue can never starve every other case's claim.
+        for attempt in range(_CLAIM_RETRIES):
             try:
-                return await self._db.write(tx)
+                return await self._db.write(functools.partial(tx, one_by_one=attempt > 0))
             except IntegrityError:
-                continue  # lost a race on uq_operations_in_flight: look again
+                continue
         return []
 
     async def extend_lease(self, op_id: int, owner: str, until: datetime) -> bool:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.exc import IntegrityError
 
 from adapter.planning.operations import Operation, OpKind, op_ref
@@ -16,6 +16,7 @@ from adapter.store.tables import operations
 from tests.integration.conftest import FakeClock
 
 S = OperationState
+_LOCK_WAITERS = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
 KIND = {Target.SAMSPILL: OpKind.CREATE_GOAL, Target.P360: OpKind.CREATE_DOCUMENT}
 
 
@@ -175,6 +176,68 @@ async def test_waits_for_holds_an_operation_until_the_other_is_done(
     await store.complete_operation(claimed.id, "w1", clock.now, remote_id="2026/1")
     [released] = await store.claim_operations("w1", clock.now)
     assert released.op_ref == doc.op_ref
+
+
+async def test_a_released_wait_never_claims_beside_its_queues_in_flight_operation(
+    store: Store, clock: FakeClock
+) -> None:
+    """A log line freed by its archive document while a later Samspill op of the case is in
+    flight stays put, and the other cases' due operations are still claimed."""
+    document = op(1, target=Target.P360)
+    line = op(1, waits_for=document.op_ref)  # holds no later Samspill op while it waits
+    later = op(2)
+    await store.add_operations([document, line, later])
+    claimed = await store.claim_operations("w1", clock.now)
+    assert refs(claimed) == [document.op_ref, later.op_ref]
+    assert await store.complete_operation(claimed[0].id, "w1", clock.now)
+    other = op(1, case="C2")
+    await store.add_operations([other])
+
+    assert refs(await store.claim_operations("w1", clock.now)) == [other.op_ref]
+    assert await store.complete_operation(claimed[1].id, "w1", clock.now)
+    assert refs(await store.claim_operations("w1", clock.now)) == [line.op_ref]
+
+
+async def test_a_claim_that_loses_the_in_flight_race_still_claims_the_other_cases(
+    store: Store, clock: FakeClock
+) -> None:
+    """PostgreSQL: another replica takes the queue's other operation while this claim runs;
+    the unique-index violation costs that one queue only, never the other case's claim."""
+    if store.backend != "postgresql":
+        pytest.skip("a concurrent claimer needs PostgreSQL")
+    document = op(1, target=Target.P360)
+    line, later, other = op(1, waits_for=document.op_ref), op(2), op(1, case="C2")
+    await store.add_operations([document, line, later, other])
+    first = await store.claim_operations("w0", clock.now)
+    assert refs(first) == [document.op_ref, later.op_ref, other.op_ref]
+    for claimed_op in first:  # the document is done, `later` and `other` due again
+        if claimed_op.op_ref == document.op_ref:
+            assert await store.complete_operation(claimed_op.id, "w0", clock.now)
+        else:
+            assert await store.fail_operation(
+                claimed_op.id, "w0", clock.now, error="x", next_attempt_at=clock.now
+            )
+    later_id = first[1].id
+    async with store.engine.connect() as rival:
+        # another replica has taken `later` and not yet committed: its row is locked
+        await rival.execute(
+            update(operations)
+            .where(operations.c.id == later_id)
+            .values(state="in_flight", lease_owner="rival")
+        )
+        claim = asyncio.create_task(store.claim_operations("w1", clock.now))
+        blocked = False
+        async with store.engine.connect() as watcher:
+            for _ in range(10_000):  # until the claim waits on the rival's in-flight index entry
+                waiting = await watcher.execute(_LOCK_WAITERS)
+                blocked = bool(waiting.scalar_one())
+                await watcher.commit()  # a new transaction sees fresh activity statistics
+                if blocked or claim.done():
+                    break
+        await rival.commit()
+        claimed = await claim
+    assert blocked, "the claim never met the rival's lock"
+    assert refs(claimed) == [other.op_ref]
 
 
 async def test_waits_for_an_unknown_op_ref_waits(store: Store, clock: FakeClock) -> None:
