@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from adapter.cli._common import console, load, print_json, run_async, store_of
+from adapter.events.safe import (
+    safe_event_id,
+    safe_field,
+    safe_item_id,
+    safe_sequence,
+    safe_type,
+)
+from adapter.nin import mask_nins
 from adapter.store.records import StoredEvent
 from adapter.store.states import EventState
 
@@ -18,15 +27,16 @@ _JSON = typer.Option("--json", help="One JSON object on stdout.")
 
 
 def _rows(events: list[StoredEvent]) -> list[dict[str, object]]:
+    # Rows refused before their ids were checked may hold anything: show only what passes.
     return [
         {
-            "tenant": e.tenant,
-            "case_id": e.case_id,
-            "event_id": e.event_id,
-            "sequence": e.sequence,
-            "type": e.type,
-            "reason": e.reason,
-            "field": e.field,
+            "tenant": safe_item_id(e.tenant),
+            "case_id": safe_item_id(e.case_id),
+            "event_id": safe_event_id(e.event_id),
+            "sequence": safe_sequence(e.sequence),
+            "type": safe_type(e.type),
+            "reason": mask_nins(e.reason) if e.reason is not None else None,
+            "field": safe_field(e.field),
             "line": e.line,
             "source": e.source.value,
         }
@@ -55,7 +65,7 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             table.add_row(
                 *(
-                    str(r[k]) if r[k] is not None else ""
+                    escape(str(r[k])) if r[k] is not None else ""
                     for k in ("tenant", "case_id", "event_id", "sequence", "type", "line", "reason")
                 )
             )

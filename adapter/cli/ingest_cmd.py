@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from adapter.cli._common import (
@@ -67,5 +68,6 @@ def _print(report: IngestReport, file: Path) -> None:
     if report.rejections:
         table = Table("line", "event", "field", "reason", title="Rejected lines")
         for r in report.rejections:
-            table.add_row(str(r.line or ""), r.event_id or "", r.field or "", r.message or "")
+            cells = (str(r.line or ""), r.event_id or "", r.field or "", r.message or "")
+            table.add_row(*(escape(cell) for cell in cells))
         console.print(table)

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, ConfigDict, StringConstraints, ValidationInfo
 
+from adapter.events.safe import looks_like_nin
 from adapter.nin import validate_nin
 
 __all__ = [
@@ -63,11 +64,18 @@ def _check_http_url(value: str) -> str:
     return value
 
 
+def _not_nin_like(value: str) -> str:
+    # Ids are shown and logged freely; one that could be a person's nin must never get in.
+    if looks_like_nin(value):
+        raise ValueError("must not look like a national identity number (11 digits)")
+    return value
+
+
 Nin = Annotated[str, AfterValidator(_check_nin)]
 """A fødselsnummer or D-number; synthetic numbers only where the context allows them."""
 
-ItemId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-"""A case key or the internal id of an item (1–64 of `A–Z a–z 0–9 . _ -`)."""
+ItemId = Annotated[str, StringConstraints(pattern=ID_PATTERN), AfterValidator(_not_nin_like)]
+"""A case key or the internal id of an item (1–64 of `A–Z a–z 0–9 . _ -`), never nin-shaped."""
 
 Text = Annotated[str, StringConstraints(pattern=NON_BLANK_PATTERN)]
 """Free text that must not be empty or blank."""

@@ -9,9 +9,8 @@ event_id) and the field, and never quotes the input.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn, Protocol
-from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,12 +21,17 @@ from adapter.events.enums import INTERNAL_EVENT_TYPES, EventType
 from adapter.events.envelope import Event, RawEnvelope
 from adapter.events.fields import validation_context
 from adapter.events.messages import describe_error
+from adapter.events.safe import safe_event_id, safe_field, safe_key
 from adapter.nin import mask_nins
 from adapter.profiles import Profile
 
-__all__ = ["RulesLookup", "TenantRules", "decode_json", "parse_event", "parse_line"]
+__all__ = ["MAX_DEPTH", "RulesLookup", "TenantRules", "decode_json", "parse_event", "parse_line"]
 
 JSON_FIELD = "<json>"
+
+MAX_DEPTH = 64
+"""The deepest nesting of objects and lists accepted; an event needs fewer than ten levels."""
+_TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
 
 
 class TenantRules(Protocol):
@@ -52,6 +56,7 @@ class _Where:
         self.event_id = event_id
 
     def reject(self, field: str | None, reason: str) -> RejectedInput:
+        field = safe_field(field)
         parts = []
         if self.line is not None:
             parts.append(f"line {self.line}")
@@ -61,14 +66,17 @@ class _Where:
         text = f"{subject}: {field}: {reason}" if field else f"{subject}: {reason}"
         return RejectedInput(
             mask_nins(text),
-            field=mask_nins(field) if field else None,
+            field=field,
             event_id=self.event_id,
             line=self.line,
         )
 
     def from_validation(self, exc: ValidationError, *, prefix: str = "") -> RejectedInput:
         described = [describe_error(error) for error in exc.errors(include_input=False)]
-        fields = [f"{prefix}{field}" if field else prefix.rstrip(".") for field, _ in described]
+        fields = [
+            safe_field(f"{prefix}{field}" if field else prefix.rstrip(".")) or ""
+            for field, _ in described
+        ]
         reasons = [
             f"{field}: {reason}" if field else reason
             for field, (_, reason) in zip(fields, described, strict=True)
@@ -81,15 +89,24 @@ class _Where:
 
 def _event_id_of(raw: object) -> str | None:
     """The raw event's event_id when it is a valid UUID (anything else is never echoed)."""
-    if not isinstance(raw, Mapping):
-        return None
-    value = raw.get("event_id")
-    if not isinstance(value, str):
-        return None
-    try:
-        return str(UUID(value))
-    except ValueError:
-        return None
+    return safe_event_id(raw.get("event_id")) if isinstance(raw, Mapping) else None
+
+
+def _too_deep(value: object) -> bool:
+    """Whether `value` nests objects or lists deeper than `MAX_DEPTH` (without recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Iterable[object] = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 class _DuplicateKeyError(ValueError):
@@ -126,13 +143,20 @@ def decode_json(payload: str | bytes, *, line: int | None = None) -> object:
     if not text:
         raise where.reject(JSON_FIELD, "empty input, expected a JSON object")
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+        decoded = json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant
+        )
     except json.JSONDecodeError as exc:
         raise where.reject(JSON_FIELD, f"broken JSON ({exc.msg}, column {exc.colno})") from None
     except _DuplicateKeyError as exc:
-        raise where.reject(JSON_FIELD, f"duplicate key '{exc.key}'") from None
+        raise where.reject(JSON_FIELD, f"duplicate key '{safe_key(exc.key)}'") from None
+    except RecursionError:
+        raise where.reject(JSON_FIELD, _TOO_DEEP) from None
     except ValueError as exc:
         raise where.reject(JSON_FIELD, f"broken JSON: {exc}") from None
+    if _too_deep(decoded):
+        raise where.reject(JSON_FIELD, _TOO_DEEP)
+    return decoded
 
 
 def _check_profile(where: _Where, data: EventData, profile: Profile) -> None:
@@ -170,10 +194,12 @@ def parse_event(
     where = _Where(line=line, event_id=_event_id_of(raw))
     if not isinstance(raw, Mapping):
         raise where.reject(JSON_FIELD, "an event must be a JSON object")
+    if _too_deep(raw):
+        raise where.reject(JSON_FIELD, _TOO_DEEP)
     try:
         text = canonical_json(raw)
         text.encode("utf-8")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise where.reject(JSON_FIELD, "not representable as JSON text") from None
     envelope: RawEnvelope = _validate(where, RawEnvelope, text, context={}, prefix="")
     try:

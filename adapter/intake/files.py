@@ -9,6 +9,7 @@ from pathlib import Path
 from adapter.events import RulesLookup
 from adapter.intake.inbox import Inbox
 from adapter.intake.receive import Receipt, ReceiptOutcome, receive_text
+from adapter.nin import mask_nins
 from adapter.store.states import EventSource
 
 __all__ = ["IngestReport", "ingest_file"]
@@ -48,6 +49,7 @@ async def ingest_file(path: Path, *, inbox: Inbox, rules: RulesLookup) -> Ingest
     Lines are read as bytes so that a line that is not UTF-8 is refused on its own
     instead of stopping the file.
     """
+    source_ref = _shown_name(path)
     receipts: list[Receipt] = []
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
@@ -59,8 +61,13 @@ async def ingest_file(path: Path, *, inbox: Inbox, rules: RulesLookup) -> Ingest
                     inbox=inbox,
                     rules=rules,
                     source=EventSource.FILE,
-                    source_ref=path.name,
+                    source_ref=source_ref,
                     line=number,
                 )
             )
     return IngestReport(tuple(receipts))
+
+
+def _shown_name(path: Path) -> str:
+    """The file name as stored with each line: valid UTF-8, a nin-shaped part masked."""
+    return mask_nins(path.name.encode("utf-8", "backslashreplace").decode("utf-8"))

@@ -2,7 +2,8 @@
 
 Valid events go to the inbox idempotently; anything refused is stored as rejected with
 the line or event id, the field and the reason. Nothing is dropped without a trace, and
-no reason ever carries a nin or a name (the event parser guarantees that of its messages).
+no reason ever carries a nin or a name (the event parser guarantees that of its messages);
+of the raw envelope only ids that pass `adapter.events.safe` are kept beside the payload.
 """
 
 from __future__ import annotations
@@ -14,11 +15,22 @@ from enum import StrEnum
 from adapter.errors import RejectedInput
 from adapter.events import Event, RulesLookup, canonical_json, content_hash, parse_event
 from adapter.events.parse import decode_json
+from adapter.events.safe import (
+    safe_event_id,
+    safe_field,
+    safe_item_id,
+    safe_sequence,
+    safe_type,
+)
 from adapter.intake.inbox import Inbox
+from adapter.logs import get_logger
+from adapter.nin import mask_nins
 from adapter.store.records import InboundEvent, RejectedRecord
 from adapter.store.states import EventSource, InsertOutcome
 
 __all__ = ["Receipt", "ReceiptOutcome", "receive_object", "receive_text", "to_inbound"]
+
+log = get_logger(__name__)
 
 
 class ReceiptOutcome(StrEnum):
@@ -76,22 +88,6 @@ def to_inbound(
     )
 
 
-def _str_or_none(raw: object, key: str, limit: int = 64) -> str | None:
-    if isinstance(raw, Mapping):
-        value = raw.get(key)
-        if isinstance(value, str) and 0 < len(value) <= limit:
-            return value
-    return None
-
-
-def _int_or_none(raw: object, key: str) -> int | None:
-    if isinstance(raw, Mapping):
-        value = raw.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
-
-
 async def _reject(
     inbox: Inbox,
     exc: RejectedInput,
@@ -102,25 +98,73 @@ async def _reject(
     source_ref: str | None,
     line: int | None,
 ) -> Receipt:
-    event_id = exc.event_id or _str_or_none(raw, "event_id")
+    # Only what passes the `safe_*` checks is kept beside the payload: these columns are
+    # what `events rejected` and the door's answer show.
+    get = raw.get if isinstance(raw, Mapping) else _nothing
+    event_id = safe_event_id(exc.event_id) or safe_event_id(get("event_id"))
+    field = safe_field(exc.field)
+    message = mask_nins(str(exc))
     await inbox.reject(
         RejectedRecord(
-            reason=str(exc),
+            reason=message,
             payload=payload,
             source=source,
             source_ref=source_ref,
             line=line,
             event_id=event_id,
-            tenant=_str_or_none(raw, "tenant"),
-            case_id=_str_or_none(raw, "case_id"),
-            sequence=_int_or_none(raw, "sequence"),
-            type=_str_or_none(raw, "type"),
-            field=exc.field,
+            tenant=safe_item_id(get("tenant")),
+            case_id=safe_item_id(get("case_id")),
+            sequence=safe_sequence(get("sequence")),
+            type=safe_type(get("type")),
+            field=field,
         )
     )
     return Receipt(
-        ReceiptOutcome.REJECTED, event_id=event_id, line=line, field=exc.field, message=str(exc)
+        ReceiptOutcome.REJECTED, event_id=event_id, line=line, field=field, message=message
     )
+
+
+def _nothing(_key: str) -> None:
+    return None
+
+
+def _payload_of(raw: object) -> str:
+    """The text kept for a decoded event: canonical JSON when it is an object, else its repr."""
+    try:
+        return canonical_json(raw) if isinstance(raw, Mapping) else repr(raw)
+    except (TypeError, ValueError, RecursionError):
+        return "<not representable as text>"
+
+
+def _validate(
+    raw: object, *, rules: RulesLookup, line: int | None, only_tenant: str | None
+) -> tuple[Event, Mapping[str, object]]:
+    """`parse_event` for a door; anything it raises besides a refusal becomes a refusal too.
+
+    A door must outlive any input: an unexpected error inside validation is logged (its
+    type only) and the input is kept as rejected instead of stopping the door.
+    """
+    if not isinstance(raw, Mapping):
+        raise RejectedInput(
+            _where(line, None) + "<json>: an event must be a JSON object", field="<json>"
+        )
+    try:
+        event = parse_event(raw, rules=rules, line=line)
+    except RejectedInput:
+        raise
+    except Exception as exc:  # any input must end as one stored row, never crash the door
+        log.error("event validation failed unexpectedly", error_type=type(exc).__name__)
+        raise RejectedInput(
+            _where(line, None) + "<json>: could not be validated", field="<json>", line=line
+        ) from None
+    if only_tenant is not None and event.tenant != only_tenant:
+        raise RejectedInput(
+            _where(line, str(event.event_id)) + "tenant: not the tenant of this token",
+            field="tenant",
+            event_id=str(event.event_id),
+            line=line,
+        )
+    return event, raw
 
 
 async def receive_object(
@@ -136,23 +180,9 @@ async def receive_object(
 ) -> Receipt:
     """Validate and store one decoded event. `only_tenant` refuses events of other tenants."""
     if payload_text is None:
-        try:
-            payload_text = canonical_json(raw) if isinstance(raw, Mapping) else repr(raw)
-        except (TypeError, ValueError):
-            payload_text = repr(raw)
+        payload_text = _payload_of(raw)
     try:
-        if not isinstance(raw, Mapping):
-            raise RejectedInput(
-                _where(line, None) + "<json>: an event must be a JSON object", field="<json>"
-            )
-        event = parse_event(raw, rules=rules, line=line)
-        if only_tenant is not None and event.tenant != only_tenant:
-            raise RejectedInput(
-                _where(line, str(event.event_id)) + "tenant: not the tenant of this token",
-                field="tenant",
-                event_id=str(event.event_id),
-                line=line,
-            )
+        event, mapping = _validate(raw, rules=rules, line=line, only_tenant=only_tenant)
     except RejectedInput as exc:
         return await _reject(
             inbox,
@@ -163,7 +193,7 @@ async def receive_object(
             source_ref=source_ref,
             line=line,
         )
-    record = to_inbound(event, raw, source=source, source_ref=source_ref, line=line)
+    record = to_inbound(event, mapping, source=source, source_ref=source_ref, line=line)
     outcome = await inbox.accept(record)
     event_id = str(event.event_id)
     if outcome is InsertOutcome.ACCEPTED:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from adapter.planning.operations import Operation
 from adapter.store.states import EventSource, EventState, OperationState, Target
@@ -25,6 +25,7 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True)
+_FIELD_MAX = 255
 
 
 class InboundEvent(BaseModel):
@@ -49,7 +50,9 @@ class RejectedRecord(BaseModel):
     """Input that was refused, kept with the reason so that nothing vanishes without a trace.
 
     Every identifying field is optional: a line that is not even JSON has none of them.
-    `reason` must not contain a name or a nin.
+    `reason` must not contain a name or a nin. Text is made storable on the way in (a NUL
+    or a lone surrogate, which neither database takes, is escaped; `field` is cut to its
+    column), so keeping a refusal can never fail because of what was refused.
     """
 
     model_config = _FROZEN
@@ -64,7 +67,15 @@ class RejectedRecord(BaseModel):
     case_id: str | None = Field(default=None, max_length=64)
     sequence: int | None = None
     type: str | None = Field(default=None, max_length=64)
-    field: str | None = Field(default=None, max_length=255)
+    field: str | None = Field(default=None, max_length=_FIELD_MAX)
+
+    @field_validator("reason", "payload", "source_ref", "field", mode="before")
+    @classmethod
+    def _storable(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+        return text[:_FIELD_MAX] if info.field_name == "field" else text
 
 
 class StoredEvent(BaseModel):

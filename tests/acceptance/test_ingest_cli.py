@@ -59,6 +59,27 @@ def test_ingest_of_bad_lines_exits_two_and_lists_them_without_nins(tmp_path: Pat
         assert not NIN.search(out.stdout + out.stderr)
 
 
+def test_ids_holding_a_name_or_nin_are_never_printed(tmp_path: Path) -> None:
+    """`ingest --json`, `events rejected` and `events rejected --json` show none of the name
+    or nin a sender put where the event_id, tenant, case_id or type belong."""
+    first = json.loads((EXAMPLES / "modum.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    lines = [
+        {**first, "event_id": "Emma Haugen 14831651238", "tenant": "Emma Haugen"},
+        {**first, "case_id": "14831651238", "type": "Emma Haugen"},
+    ]
+    batch = tmp_path / "leaky.jsonl"
+    batch.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    ingested = _stafett(tmp_path, "ingest", str(batch), "--json")
+    assert ingested.returncode == 2
+    table = _stafett(tmp_path, "events", "rejected")
+    listed = _stafett(tmp_path, "events", "rejected", "--json")
+    assert len(json.loads(listed.stdout)["events"]) == 2
+    for out in (ingested, table, listed):
+        shown = out.stdout + out.stderr
+        assert "Emma" not in shown and "Haugen" not in shown
+        assert not NIN.search(shown) and "148316" not in shown
+
+
 def test_status_json_counts_events_by_state(tmp_path: Path) -> None:
     """`status --json` has the contract's keys and counts what was ingested."""
     _stafett(tmp_path, "ingest", str(EXAMPLES / "vardo.jsonl"))

@@ -18,6 +18,8 @@ from adapter.store.states import EventState
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "events"
 DEMO = Path(__file__).resolve().parents[2] / "config" / "demo.toml"
+CHILD_NIN = "14831651238"
+NIN_OR_NAME = re.compile(rf"(?<!\d)\d{{11}}(?!\d)|Emma|Haugen|{CHILD_NIN[:6]}")
 EXPECTED_BAD_FIELDS = {
     1: "data.title",
     2: "sequence",
@@ -83,3 +85,71 @@ async def test_no_nin_in_any_rejection_message(store: Store, rules: RulesLookup)
     report = await ingest_file(EXAMPLES / "bad.jsonl", inbox=Inbox(store), rules=rules)
     text = json.dumps(report.as_json())
     assert not re.search(r"(?<!\d)\d{11}(?!\d)", text)
+
+
+def _first_modum_event() -> dict[str, object]:
+    line = (EXAMPLES / "modum.jsonl").read_text(encoding="utf-8").splitlines()[0]
+    raw: dict[str, object] = json.loads(line)
+    return raw
+
+
+def _write(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+async def test_refused_lines_keep_no_name_or_nin_outside_the_payload(
+    store: Store, rules: RulesLookup, tmp_path: Path
+) -> None:
+    """Ids that are a name or a nin are not kept beside the payload, nor reported."""
+    raw = {
+        **_first_modum_event(),
+        "event_id": f"Emma Haugen {CHILD_NIN}",
+        "tenant": "Emma Haugen",
+        "case_id": CHILD_NIN,
+        "type": "Emma Haugen",
+        "sequence": "x",
+    }
+    nin_case = {**_first_modum_event(), "case_id": CHILD_NIN}
+    lines = [json.dumps(raw).encode(), json.dumps(nin_case).encode()]
+    report = await ingest_file(_write(tmp_path / "p.jsonl", lines), inbox=Inbox(store), rules=rules)
+    assert [r.field for r in report.rejections] == ["event_id", "case_id"]
+    assert not NIN_OR_NAME.search(json.dumps(report.as_json()))
+    rows = await store.list_events(EventState.REJECTED, limit=10)
+    assert [(r.event_id, r.tenant, r.case_id, r.type) for r in rows] == [
+        (None, None, None, None),
+        (str(nin_case["event_id"]), "modum", None, "case.opened"),
+    ]
+    for row in rows:
+        assert not NIN_OR_NAME.search(f"{row.reason} {row.field}")
+
+
+async def test_lines_that_broke_the_bookkeeping_are_each_kept_and_the_file_goes_on(
+    store: Store, rules: RulesLookup, tmp_path: Path
+) -> None:
+    """A huge sequence, a 300-char key, 200 000 nested brackets, a NUL byte, a lone
+    surrogate: each is one rejected row naming line and field; the valid line after them
+    is stored."""
+    base = _first_modum_event()
+    lines = [
+        json.dumps({**base, "sequence": 10**20}).encode(),
+        json.dumps({**base, "x" * 300: 1}).encode(),
+        b"[" * 200_000 + b"]" * 200_000,
+        json.dumps(base).encode()[:-1] + b'\x00"}',
+        json.dumps({**base, "actor": {"name": "\ud800", "service": "skole"}}).encode(),
+        b'{"event_id": "a", "event_id": "b"}',
+        json.dumps(base).encode(),
+    ]
+    report = await ingest_file(_write(tmp_path / "r.jsonl", lines), inbox=Inbox(store), rules=rules)
+    assert [(r.line, r.field) for r in report.rejections] == [
+        (1, "sequence"),
+        (2, "<hidden>"),
+        (3, "<json>"),
+        (4, "<json>"),
+        (5, "<json>"),
+        (6, "<json>"),
+    ]
+    assert report.count(ReceiptOutcome.ACCEPTED) == 1
+    rows = await store.list_events(EventState.REJECTED, limit=10)
+    assert sorted(r.line for r in rows if r.line is not None) == [1, 2, 3, 4, 5, 6]
+    assert [r.sequence for r in rows if r.line == 1] == [None]

@@ -104,3 +104,56 @@ async def test_health_readiness_and_metrics_answer(client: httpx.AsyncClient) ->
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200
     assert "stafett_remote_calls" in metrics.text
+
+
+async def test_push_survives_input_that_broke_the_bookkeeping(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    """A huge sequence, a 300-char key and a lone surrogate in one array are each a
+    rejected row; the valid event beside them is stored; the answer is 202."""
+    base = MODUM[0]
+    items = [
+        {**base, "sequence": 10**20},
+        {**base, "x" * 300: 1},
+        {**base, "actor": {"name": "\ud800", "service": "skole"}},
+        base,
+    ]
+    body = json.dumps(items).encode("utf-8", "surrogatepass")
+    out = await client.post("/events", content=body, headers=MODUM_TOKEN)
+    assert out.status_code == 202
+    results = out.json()["results"]
+    assert [(r["result"], r.get("field")) for r in results] == [
+        ("rejected", "sequence"),
+        ("rejected", "<hidden>"),
+        ("rejected", "<json>"),
+        ("accepted", None),
+    ]
+    counts = await store.count_events_by_state()
+    assert (counts[EventState.REJECTED], counts[EventState.ACCEPTED]) == (3, 1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 90_000 + b"]" * 90_000, b'{"a": "\x00"}', b"\xff\xfe"],
+    ids=["deep", "nul", "not-utf8"],
+)
+async def test_push_of_undecodable_bodies_is_400_and_kept(
+    client: httpx.AsyncClient, store: Store, body: bytes
+) -> None:
+    """Deep nesting, a raw NUL, bytes that are not UTF-8: 400 at <json>, one rejected row."""
+    out = await client.post("/events", content=body, headers=MODUM_TOKEN)
+    assert out.status_code == 400
+    assert out.json()["results"][0]["field"] == "<json>"
+    assert (await store.count_events_by_state())[EventState.REJECTED] == 1
+
+
+async def test_push_answer_does_not_echo_a_name_or_nin_put_in_an_id(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    """An event_id or case_id holding a name or nin is neither answered nor kept as an id."""
+    nin = "14831651238"
+    raw = {**MODUM[0], "event_id": f"Emma Haugen {nin}", "case_id": nin}
+    out = await client.post("/events", json=raw, headers=MODUM_TOKEN)
+    assert "Emma" not in out.text and nin not in out.text and nin[:6] not in out.text
+    [row] = await store.list_events(EventState.REJECTED)
+    assert (row.event_id, row.case_id, row.tenant) == (None, None, "modum")

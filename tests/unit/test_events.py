@@ -545,3 +545,50 @@ def test_canonical_json_and_content_hash() -> None:
     assert content_hash(one) == content_hash(two)
     assert content_hash(one) == hashlib.sha256(canonical_json(one).encode()).hexdigest()
     assert content_hash({**one, "b": 2}) != content_hash(one)
+
+
+@pytest.mark.parametrize(
+    "case_id", [CHILD_NIN, "148316-51238", f"BTI-{CHILD_NIN}"], ids=["nin", "6-5", "inside"]
+)
+def test_a_nin_shaped_case_id_is_refused(case_id: str) -> None:
+    """A case id that could be a person's nin never gets in (ids are shown and logged)."""
+    error = rejected(event(EventType.LOG_NOTED, case_id=case_id))
+    assert error.field == "case_id"
+    assert "national identity number" in str(error)
+    assert CHILD_NIN[:6] not in str(error)
+
+
+def test_an_unknown_key_that_looks_like_a_name_is_hidden_in_field_and_message() -> None:
+    """An unknown field named like a person (or far too long) is named <hidden>."""
+    key = f"Emma Haugen {CHILD_NIN}"
+    raw = event(EventType.LOG_NOTED, {**VALID[EventType.LOG_NOTED], key: 1, "x" * 300: 2})
+    error = rejected(raw)
+    assert error.field == "data.<hidden>"
+    assert "Emma" not in str(error) and "x" * 65 not in str(error)
+    assert "data.<hidden>: unknown field" in str(error)
+
+
+def test_a_duplicate_key_that_looks_like_a_name_is_not_quoted() -> None:
+    """The duplicate-key reason quotes the key only when it looks like a field name."""
+    with pytest.raises(RejectedInput) as info:
+        decode_json('{"Emma Haugen": 1, "Emma Haugen": 2}', line=3)
+    assert "Emma" not in str(info.value)
+    assert "duplicate key '<hidden>'" in str(info.value)
+
+
+@pytest.mark.parametrize("depth", [200_000, 65], ids=["recursion", "just-over"])
+def test_deeply_nested_json_is_refused_not_raised(depth: int) -> None:
+    """Nesting past the limit (or past Python's recursion limit) is a <json> refusal."""
+    with pytest.raises(RejectedInput) as info:
+        decode_json("[" * depth + "]" * depth, line=2)
+    assert info.value.field == "<json>"
+    assert "nested deeper than 64 levels" in str(info.value)
+
+
+def test_a_decoded_object_nested_too_deep_is_refused_by_parse_event() -> None:
+    """Objects from the feed (decoded elsewhere) meet the same nesting limit."""
+    deep: list[Any] = []
+    for _ in range(2000):
+        deep = [deep]
+    error = rejected(event(EventType.LOG_NOTED, {"note_id": "N1", "text": "x", "extra": deep}))
+    assert error.field == "<json>"
