@@ -37,6 +37,10 @@ __all__ = [
     "Payload",
     "PersonRef",
     "RemoveParticipant",
+    "SummaryLine",
+    "SummaryMeetingLine",
+    "SummaryParticipantLine",
+    "SummarySnapshot",
     "SyncPerson",
     "TransferPlan",
     "UpdateCalendar",
@@ -191,6 +195,7 @@ class UpdateCalendar(_OnPlan):
     start: datetime | None = None
     end: datetime | None = None
     location: str | None = None
+    participant_links: tuple[str, ...] | None = None
     status: Literal["planned", "held", "cancelled"] | None = None
 
 
@@ -252,8 +257,48 @@ class DocumentSource(Payload):
     sha256: str | None = None
 
 
+class SummaryLine(Payload):
+    """A goal or measure in a closing summary: title, final status, evaluation."""
+
+    title: str
+    status: str
+    evaluation: str | None = None
+
+
+class SummaryMeetingLine(Payload):
+    """A meeting held, in a closing summary: its kind and date (Oslo)."""
+
+    kind: str
+    date: date
+
+
+class SummaryParticipantLine(Payload):
+    """A participant in a closing summary: role and service, never a name."""
+
+    role: str
+    service: str | None = None
+
+
+class SummarySnapshot(Payload):
+    """What the stafettlogg held when it was closed or transferred, for its closing summary.
+
+    Taken by the planner at that event, so the archived summary is the same whenever the
+    operation runs (or a resync re-creates it) and never shows what came after.
+    """
+
+    goals: tuple[SummaryLine, ...] = ()
+    measures: tuple[SummaryLine, ...] = ()
+    meetings_held: tuple[SummaryMeetingLine, ...] = ()
+    participants: tuple[SummaryParticipantLine, ...] = ()
+    transferred_at: datetime | None = None
+
+
 class CreateDocument(Payload):
-    """An archive document in the case's archive case, carrying its op_ref as a remark."""
+    """An archive document in the case's archive case, carrying its op_ref as a remark.
+
+    `contact_nin` names the child as the document's unofficial contact (screened);
+    `summary` is the snapshot a `closing-summary` document is rendered from.
+    """
 
     case_link: str
     title: str
@@ -262,6 +307,8 @@ class CreateDocument(Payload):
     document_date: datetime
     source: DocumentSource
     render: Literal["none", "closing-summary"] = "none"
+    contact_nin: str | None = None
+    summary: SummarySnapshot | None = None
 
 
 class CloseArchiveCase(Payload):

@@ -260,7 +260,16 @@ class CaseState(_Frozen):
     transfer_held: int | None = None
     archive_case_planned: bool = False
     last_document_ref: str | None = None
+    minutes_archived: dict[str, str] = {}
+    notes: tuple[str, ...] = ()
     held: tuple[HeldEvent, ...] = ()
+
+    @property
+    def lead(self) -> ServicePersonState | None:
+        """The plan lead now: the coordinator in an IP, else the stafettholder."""
+        if self.plan is PlanStage.IP and self.coordinator is not None:
+            return self.coordinator
+        return self.stafettholder
 
     @property
     def plan_link(self) -> str | None:

@@ -173,15 +173,23 @@ def _assert_modum(state: dict[str, Any]) -> None:
     )
 
     # M1 (level 0) and M2/M3 (held before the plan existed) are not carried in; M4 was
-    # cancelled, M5 and M6 held; the deadline of decision 35 (continue, 2026-04-08 + 28
-    # days = next_meeting_due 2026-05-06) was cancelled by the newer (close) decision
+    # cancelled, M5 and M6 held; the deadline of decision 20 (refer, next_meeting_due
+    # 2026-04-10, before 2026-03-05 + 42 days) was still ahead when the plan was created, so
+    # it was carried in, and decision 35 cancelled it; the deadline of decision 35
+    # (continue, 2026-04-08 + 28 days = next_meeting_due 2026-05-06) was cancelled by the
+    # newer (close) decision
     calendar = items_by_ref(plan["calendar"])
     assert set(calendar) == {
         f"{M}:meeting:M4",
         f"{M}:meeting:M5",
         f"{M}:meeting:M6",
+        f"{M}:deadline:20",
         f"{M}:deadline:35",
     }
+    assert (calendar[f"{M}:deadline:20"]["start"], calendar[f"{M}:deadline:20"]["status"]) == (
+        "2026-04-10T12:00:00+02:00",
+        "cancelled",
+    )
     family_and_services = {
         who["Ingrid Haugen"],
         who["Thomas Solberg"],

@@ -6,7 +6,7 @@ level, also before a stafettlogg exists. Public titles never carry a name or a n
 
 from __future__ import annotations
 
-from adapter.events import MeetingHeldData
+from adapter.events import MeetingHeldData, MeetingKind
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import (
     AppendLog,
@@ -16,15 +16,31 @@ from adapter.planning.payloads import (
     SyncPerson,
 )
 from adapter.planning.rules.context import Ctx
+from adapter.planning.state import CaseState
 
 __all__ = [
     "ARCHIVE_CASE_LINK",
     "CASE_TITLE",
+    "MEETING_TITLES",
     "MINUTES_LOG_TEXT",
-    "archive_minutes",
+    "archive_waiting_minutes",
     "ensure_archive_case",
+    "minutes_document",
+    "minutes_label",
+    "minutes_log_line",
     "split_name",
 ]
+
+MEETING_TITLES: dict[str, str] = {
+    MeetingKind.UNDRINGSSAMTALE: "Undringssamtale",
+    MeetingKind.OPPFOLGINGSSAMTALE: "Oppfølgingssamtale",
+    MeetingKind.RESSURSTEAM: "Ressursteam",
+    MeetingKind.SAMARBEIDSMOTE: "Samarbeidsmøte",
+    MeetingKind.NETTVERKSMOTE: "Nettverksmøte",
+    MeetingKind.UTVIDET_NETTVERKSMOTE: "Utvidet nettverksmøte",
+    MeetingKind.EVALUERINGSMOTE: "Evalueringsmøte",
+}
+"""The Norwegian title of each meeting kind (calendar entries, public document titles)."""
 
 ARCHIVE_CASE_LINK = "archive-case:main"
 CASE_TITLE = "Tverrfaglig samarbeid – BTI"
@@ -65,13 +81,26 @@ def ensure_archive_case(ctx: Ctx) -> None:
     ctx.update(archive_case_planned=True)
 
 
-def archive_minutes(ctx: Ctx, data: MeetingHeldData, label: str, times_held: int) -> None:
-    """CREATE_DOCUMENT for the minutes and, with a plan, the log line that waits for it."""
+def minutes_label(state: CaseState, meeting_id: str) -> tuple[str, int]:
+    """The public title word of a meeting's minutes and how many times it will have been held."""
+    meeting = state.meetings.get(meeting_id)
+    if meeting is None:
+        return "Møte", 1
+    return MEETING_TITLES[meeting.kind], meeting.times_held + 1
+
+
+def minutes_document(ctx: Ctx, data: MeetingHeldData, label: str, times_held: int) -> str | None:
+    """CREATE_DOCUMENT for the minutes (the person and case first, once); its op_ref.
+
+    None when the tenant has no archive. Minutes of a meeting held again are a document of
+    their own (op_ref and link carry the event's sequence).
+    """
     if not ctx.rules.archive_enabled:
-        return
+        return None
     ensure_archive_case(ctx)
     minutes = data.minutes
-    suffix = None if times_held <= 1 else ctx.seq
+    again = times_held > 1
+    child = ctx.state.child
     document = ctx.emit(
         OpKind.CREATE_DOCUMENT,
         ("minutes", data.meeting_id),
@@ -88,14 +117,21 @@ def archive_minutes(ctx: Ctx, data: MeetingHeldData, label: str, times_held: int
                 media_type=minutes.media_type,
                 sha256=minutes.sha256,
             ),
+            contact_nin=None if child is None else child.nin,
         ),
-        suffix=suffix,
-        link=f"minutes:{data.meeting_id}",
+        suffix=ctx.seq if again else None,
+        link=f"minutes:{data.meeting_id}#{ctx.seq}" if again else f"minutes:{data.meeting_id}",
     )
     ctx.update(last_document_ref=document)
+    return document
+
+
+def minutes_log_line(ctx: Ctx, meeting_id: str, times_held: int, document: str) -> None:
+    """With a plan: APPEND_LOG noting that the minutes were archived (never their content),
+    waiting for the document."""
     if not ctx.can_share:
         return
-    note_id = f"minutes-{data.meeting_id}"
+    note_id = f"minutes-{meeting_id}" if times_held <= 1 else f"minutes-{meeting_id}-{ctx.seq}"
     ctx.emit(
         OpKind.APPEND_LOG,
         ("log", note_id),
@@ -106,7 +142,22 @@ def archive_minutes(ctx: Ctx, data: MeetingHeldData, label: str, times_held: int
             occurred_at=ctx.event.occurred_at,
             external_reference=ctx.item_ref("log", note_id),
         ),
-        suffix=suffix,
         link=ctx.item_link("log", note_id),
         waits_for=document,
     )
+
+
+def archive_waiting_minutes(ctx: Ctx, data: MeetingHeldData) -> None:
+    """Minutes of a `meeting.held` that must wait for Samspill go to the archive now.
+
+    The archive is the municipality's own record: a held IP transfer, a meeting held back
+    for consent or a closed case must not keep minutes out of it. The document is noted in
+    `minutes_archived` (by event id), so the event, when it applies, does not archive again.
+    """
+    event_id = str(ctx.event.event_id)
+    if event_id in ctx.state.minutes_archived:
+        return
+    label, times = minutes_label(ctx.state, data.meeting_id)
+    document = minutes_document(ctx, data, label, times)
+    if document is not None:
+        ctx.put("minutes_archived", event_id, document)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from adapter.events import ConsentGrantedData, Relation
 from adapter.nin import birth_date
 from adapter.planning.clock import age_on, oslo_date
@@ -9,17 +11,27 @@ from adapter.planning.operations import OpKind
 from adapter.planning.payloads import AddConsent, GivenBy, RemoveParticipant, UpdateConsent
 from adapter.planning.rules.context import Ctx, Reject
 from adapter.planning.state import (
+    CaseState,
     ConsentState,
     ConsentStatus,
     GivenByState,
     ParticipantStatus,
 )
 
-__all__ = ["end_consent", "grant_consent", "share_consent"]
+__all__ = ["end_consent", "grant_consent", "lapse_consents", "lapsed_consents", "share_consent"]
 
 
 def grant_consent(ctx: Ctx, data: ConsentGrantedData) -> None:
-    """Record a consent; share it at once when a plan exists and it is active today."""
+    """Record a consent; share it at once when a plan exists and it is active today.
+
+    A consent id is granted once: a changed or renewed consent is a new consent (with a new
+    id), so the remote record of the old one is never silently left as it was.
+    """
+    if data.consent_id in ctx.state.consents:
+        raise Reject(
+            f"consent '{data.consent_id}' was granted before; "
+            "a new or changed consent needs a new consent_id"
+        )
     if any(g.relation is Relation.BARNET for g in data.given_by):
         child = ctx.state.child
         assert child is not None and child.nin is not None  # opened cases have a child
@@ -85,7 +97,7 @@ def end_consent(ctx: Ctx, consent_id: str, status: ConsentStatus) -> None:
                 consent_link=consent.link,
                 status="withdrawn" if status is ConsentStatus.WITHDRAWN else "expired",
             ),
-            suffix=ctx.seq,
+            suffix=ctx.suffix,
         )
     for participant in list(ctx.state.participants.values()):
         if (
@@ -99,7 +111,7 @@ def end_consent(ctx: Ctx, consent_id: str, status: ConsentStatus) -> None:
                 OpKind.REMOVE_PARTICIPANT,
                 ("participant", participant.participant_id),
                 RemoveParticipant(plan_link=ctx.plan_link, participant_link=participant.link),
-                suffix=ctx.seq,
+                suffix=ctx.suffix,
             )
             ctx.put(
                 "participants",
@@ -110,19 +122,23 @@ def end_consent(ctx: Ctx, consent_id: str, status: ConsentStatus) -> None:
             )
 
 
+def lapsed_consents(state: CaseState, day: date) -> list[ConsentState]:
+    """The consents still granted in `state` whose (inclusive) `valid_to` is before `day`."""
+    return [
+        c
+        for c in state.consents.values()
+        if c.status is ConsentStatus.GRANTED and c.valid_to is not None and c.valid_to < day
+    ]
+
+
 def lapse_consents(ctx: Ctx) -> None:
     """Consents whose `valid_to` lies before the event's date end as expired, here and now.
 
-    Judged at each event's date, so replay gives the same answer; it is the same effect as
-    an internal `consent.expired` event, without needing a place in the sender's sequence.
+    Judged at each event's date, so replay gives the same answer. When no event comes, the
+    service's expiry job stores an internal `consent.expired` event with the same effect.
     """
-    for consent in list(ctx.state.consents.values()):
-        if (
-            consent.status is ConsentStatus.GRANTED
-            and consent.valid_to is not None
-            and consent.valid_to < ctx.at
-        ):
-            end_consent(ctx, consent.consent_id, ConsentStatus.EXPIRED)
+    for consent in lapsed_consents(ctx.state, ctx.at):
+        end_consent(ctx, consent.consent_id, ConsentStatus.EXPIRED)
 
 
 def _is_lead(ctx: Ctx, nin: str | None) -> bool:

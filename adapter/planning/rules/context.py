@@ -6,16 +6,17 @@ context (raising `Hold` or `Reject`), so a held or rejected event leaves no trac
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from adapter.events import Event
+from adapter.events import INTERNAL_EVENT_TYPES, Event
 from adapter.planning.operations import Operation, OpKind, Target, item_ref, op_ref
 from adapter.planning.payloads import Payload
 from adapter.planning.rules.tenant import PlanningRules
 from adapter.planning.state import CaseState, ParticipantStatus, PlanStage
 
-__all__ = ["LEAD_LINK", "Ctx", "Hold", "Reject", "no_consent_reason"]
+__all__ = ["LEAD_LINK", "Ctx", "Hold", "Reject", "no_consent_reason", "refuse_existing"]
 
 LEAD_LINK = "lead"
 """The payload link that means the plan lead (stafettholder or coordinator)."""
@@ -44,6 +45,15 @@ def no_consent_reason(service: str) -> str:
     return f"no active consent covers service '{service}'"
 
 
+def refuse_existing(
+    items: Mapping[str, object], kind: str, internal_id: str, instead: str | None
+) -> None:
+    """Reject a create of an item id the case already has (its remote item would be lost)."""
+    if internal_id in items:
+        hint = f"; use {instead}" if instead else "; a new one needs a new id"
+        raise Reject(f"{kind} '{internal_id}' exists already{hint}")
+
+
 class Ctx:
     """One event being applied: `state` is replaced as the handler goes, `ops` collects."""
 
@@ -56,7 +66,20 @@ class Ctx:
 
     @property
     def seq(self) -> int:
-        """The sequence of the event being applied."""
+        """The sequence of the event being applied (for internal events: the one after which
+        it was stored)."""
+        return self.event.sequence
+
+    @property
+    def suffix(self) -> str | int:
+        """The op_ref suffix of a repeated effect this event causes.
+
+        The sender's sequence for the sender's events; an internal event (which carries the
+        sequence it follows, not one of its own) adds its type, so it never names the same
+        operation as the sender's event of that sequence.
+        """
+        if self.event.type in INTERNAL_EVENT_TYPES:
+            return f"{self.event.sequence}-{self.event.type.value}"
         return self.event.sequence
 
     # --- state -------------------------------------------------------------------------
@@ -115,6 +138,11 @@ class Ctx:
         ):
             return participant.link
         return None
+
+    def participant_links(self, participant_ids: Iterable[str]) -> tuple[str, ...]:
+        """The links of those of `participant_ids` that are on the plan now, in order."""
+        links = (self.participant_link(p) for p in participant_ids)
+        return tuple(link for link in links if link is not None)
 
     @property
     def plan_link(self) -> str:

@@ -12,7 +12,7 @@ from adapter.planning.payloads import CreateCalendar, UpdateCalendar
 from adapter.planning.rules.context import Ctx
 from adapter.planning.state import CaseState, DeadlineState, MeetingStatus
 
-__all__ = ["DEADLINE_TITLE", "DeadlineStatus", "deadline_for", "record_decision"]
+__all__ = ["DEADLINE_TITLE", "DeadlineStatus", "deadline_for", "record_decision", "share_deadline"]
 
 DEADLINE_TITLE = "Frist for neste møte"
 _FOLLOW_UP = frozenset({Outcome.CONTINUE, Outcome.ESCALATE, Outcome.REFER})
@@ -43,28 +43,38 @@ def record_decision(ctx: Ctx, data: DecisionRecordedData) -> None:
     deadline = decided_on + timedelta(days=days)
     if data.next_meeting_due is not None and data.next_meeting_due < deadline:
         deadline = data.next_meeting_due
-    link = None
-    if ctx.can_share:
-        link = ctx.item_link("deadline", str(ctx.seq))
-        noon = oslo_noon(deadline)
-        ctx.emit(
-            OpKind.CREATE_CALENDAR,
-            ("deadline", str(ctx.seq)),
-            CreateCalendar(
-                plan_link=ctx.plan_link,
-                title=DEADLINE_TITLE,
-                kind="frist",
-                start=noon,
-                end=noon,
-                external_reference=ctx.item_ref("deadline", str(ctx.seq)),
-            ),
-            link=link,
-        )
-    ctx.update(
-        deadline=DeadlineState(
-            sequence=ctx.seq, decided_at=ctx.event.occurred_at, deadline=deadline, link=link
-        )
+    current = DeadlineState(
+        sequence=ctx.seq, decided_at=ctx.event.occurred_at, deadline=deadline, link=None
     )
+    ctx.update(deadline=current)
+    if ctx.can_share:
+        share_deadline(ctx, current)
+
+
+def share_deadline(ctx: Ctx, deadline: DeadlineState, *, suffix: str | None = None) -> None:
+    """The calendar's deadline entry on the current plan: "Frist for neste møte" at 12:00.
+
+    Created when the decision is recorded, carried in when the plan is created later, and
+    created anew on the IP after a transfer (`suffix`).
+    """
+    internal_id = str(deadline.sequence)
+    link = ctx.item_link("deadline", internal_id)
+    noon = oslo_noon(deadline.deadline)
+    ctx.emit(
+        OpKind.CREATE_CALENDAR,
+        ("deadline", internal_id),
+        CreateCalendar(
+            plan_link=ctx.plan_link,
+            title=DEADLINE_TITLE,
+            kind="frist",
+            start=noon,
+            end=noon,
+            external_reference=ctx.item_ref("deadline", internal_id),
+        ),
+        suffix=suffix,
+        link=link,
+    )
+    ctx.update(deadline=deadline.model_copy(update={"link": link}))
 
 
 @dataclass(frozen=True)

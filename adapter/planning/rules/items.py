@@ -21,7 +21,7 @@ from adapter.planning.payloads import (
     UpdateMeasure,
     UpdateResponsibility,
 )
-from adapter.planning.rules.context import Ctx, Reject
+from adapter.planning.rules.context import Ctx, Reject, refuse_existing
 from adapter.planning.state import GoalState, GoalStatus, MeasureState, ResponsibilityState
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
 
 def set_goal(ctx: Ctx, data: GoalSetData) -> None:
     """Record a goal; CREATE_GOAL when a plan exists."""
+    refuse_existing(ctx.state.goals, "goal", data.goal_id, "goal.updated")
     goal = GoalState(
         goal_id=data.goal_id,
         title=data.title,
@@ -152,6 +153,7 @@ def _goal_link(ctx: Ctx, goal_id: str | None) -> str | None:
 
 def agree_measure(ctx: Ctx, data: MeasureAgreedData) -> None:
     """Record a measure; CREATE_MEASURE when a plan exists (consent-gated)."""
+    refuse_existing(ctx.state.measures, "measure", data.measure_id, "measure.updated")
     key = f"measure:{data.measure_id}"
     service = None if data.responsible_service is None else data.responsible_service.value
     _check_responsible(ctx, data.responsible_participant_id, service, key)
@@ -275,6 +277,7 @@ def end_measure(ctx: Ctx, data: MeasureEndedData) -> None:
 
 def assign_responsibility(ctx: Ctx, data: ResponsibilityAssignedData) -> None:
     """Record a responsibility; CREATE_RESPONSIBILITY when its person is on the plan."""
+    refuse_existing(ctx.state.responsibilities, "responsibility", data.responsibility_id, None)
     key = f"responsibility:{data.responsibility_id}"
     ctx.require_not_held("participant", data.participant_id, item=key)
     item = ResponsibilityState(
@@ -289,8 +292,8 @@ def assign_responsibility(ctx: Ctx, data: ResponsibilityAssignedData) -> None:
         share_responsibility(ctx, item)
 
 
-def share_responsibility(ctx: Ctx, item: ResponsibilityState) -> None:
-    """CREATE_RESPONSIBILITY on the current plan."""
+def share_responsibility(ctx: Ctx, item: ResponsibilityState, *, suffix: str | None = None) -> None:
+    """CREATE_RESPONSIBILITY on the current plan (`suffix`: a second create, on the IP)."""
     participant_link = ctx.participant_link(item.participant_id)
     assert participant_link is not None
     link = ctx.item_link("responsibility", item.responsibility_id)
@@ -305,6 +308,7 @@ def share_responsibility(ctx: Ctx, item: ResponsibilityState) -> None:
             status="done" if item.done else "open",
             external_reference=ctx.item_ref("responsibility", item.responsibility_id),
         ),
+        suffix=suffix,
         link=link,
     )
     ctx.put("responsibilities", item.responsibility_id, item.model_copy(update={"link": link}))

@@ -5,13 +5,16 @@ from __future__ import annotations
 from adapter.events import LogNotedData
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import AppendLog
-from adapter.planning.rules.context import Ctx
+from adapter.planning.rules.context import Ctx, Reject
 
 __all__ = ["note_log"]
 
 
 def note_log(ctx: Ctx, data: LogNotedData) -> None:
     """APPEND_LOG with the actor as author; notes are never carried into a new plan."""
+    if data.note_id in ctx.state.notes:
+        raise Reject(f"log note '{data.note_id}' exists already; a new note needs a new id")
+    ctx.update(notes=(*ctx.state.notes, data.note_id))
     if not ctx.can_share:
         return
     ctx.emit(

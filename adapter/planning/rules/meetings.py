@@ -5,18 +5,21 @@ from __future__ import annotations
 from adapter.events import (
     MeetingCancelledData,
     MeetingHeldData,
-    MeetingKind,
     MeetingRescheduledData,
     MeetingScheduledData,
 )
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import CreateCalendar, UpdateCalendar
-from adapter.planning.rules.archive import archive_minutes
-from adapter.planning.rules.context import Ctx, Reject
+from adapter.planning.rules.archive import (
+    MEETING_TITLES,
+    minutes_document,
+    minutes_label,
+    minutes_log_line,
+)
+from adapter.planning.rules.context import Ctx, Reject, refuse_existing
 from adapter.planning.state import MeetingState, MeetingStatus
 
 __all__ = [
-    "MEETING_TITLES",
     "cancel_meeting",
     "hold_meeting",
     "reschedule_meeting",
@@ -24,23 +27,14 @@ __all__ = [
     "share_meeting",
 ]
 
-MEETING_TITLES: dict[str, str] = {
-    MeetingKind.UNDRINGSSAMTALE: "Undringssamtale",
-    MeetingKind.OPPFOLGINGSSAMTALE: "Oppfølgingssamtale",
-    MeetingKind.RESSURSTEAM: "Ressursteam",
-    MeetingKind.SAMARBEIDSMOTE: "Samarbeidsmøte",
-    MeetingKind.NETTVERKSMOTE: "Nettverksmøte",
-    MeetingKind.UTVIDET_NETTVERKSMOTE: "Utvidet nettverksmøte",
-    MeetingKind.EVALUERINGSMOTE: "Evalueringsmøte",
-}
-"""The Norwegian calendar title of each meeting kind."""
-
 
 def schedule_meeting(ctx: Ctx, data: MeetingScheduledData) -> None:
-    """Record a meeting; CREATE_CALENDAR when a plan exists."""
-    key = f"meeting:{data.meeting_id}"
-    for participant_id in data.participant_ids:
-        ctx.require_not_held("participant", participant_id, item=key)
+    """Record a meeting; CREATE_CALENDAR when a plan exists.
+
+    Never held for a participant: the entry lists those on the plan, and one who joins
+    later is added to it then (see `participants.share_participant`).
+    """
+    refuse_existing(ctx.state.meetings, "meeting", data.meeting_id, "meeting.rescheduled")
     meeting = MeetingState(
         meeting_id=data.meeting_id,
         kind=data.kind.value,
@@ -55,10 +49,12 @@ def schedule_meeting(ctx: Ctx, data: MeetingScheduledData) -> None:
         share_meeting(ctx, meeting)
 
 
-def share_meeting(ctx: Ctx, meeting: MeetingState) -> None:
-    """CREATE_CALENDAR on the current plan; participants not on the plan are left out."""
+def share_meeting(ctx: Ctx, meeting: MeetingState, *, suffix: str | None = None) -> None:
+    """CREATE_CALENDAR on the current plan; participants not on the plan are left out.
+
+    `suffix` tells a second create of the same meeting (on the IP, after a transfer) apart.
+    """
     link = ctx.item_link("meeting", meeting.meeting_id)
-    links = (ctx.participant_link(p) for p in meeting.participant_ids)
     ctx.emit(
         OpKind.CREATE_CALENDAR,
         ("meeting", meeting.meeting_id),
@@ -69,10 +65,11 @@ def share_meeting(ctx: Ctx, meeting: MeetingState) -> None:
             start=meeting.starts_at,
             end=meeting.ends_at,
             location=meeting.location,
-            participant_links=tuple(link for link in links if link is not None),
+            participant_links=ctx.participant_links(meeting.participant_ids),
             status=meeting.status.value,
             external_reference=ctx.item_ref("meeting", meeting.meeting_id),
         ),
+        suffix=suffix,
         link=link,
     )
     ctx.put("meetings", meeting.meeting_id, meeting.model_copy(update={"link": link}))
@@ -119,16 +116,26 @@ def cancel_meeting(ctx: Ctx, data: MeetingCancelledData) -> None:
 
 
 def hold_meeting(ctx: Ctx, data: MeetingHeldData) -> None:
-    """UPDATE_CALENDAR status held; the minutes go to the archive (from every level)."""
+    """UPDATE_CALENDAR status held; the minutes go to the archive (from every level).
+
+    Minutes archived already while this event waited (`archive_waiting_minutes`) are not
+    archived again; the log line then waits for that document.
+    """
     ctx.require_not_held("meeting", data.meeting_id)
+    label, times = minutes_label(ctx.state, data.meeting_id)
     meeting = ctx.state.meetings.get(data.meeting_id)
-    times = 1
-    label = "Møte"
     if meeting is not None:
-        times = meeting.times_held + 1
-        label = MEETING_TITLES[meeting.kind]
         meeting = meeting.model_copy(update={"status": MeetingStatus.HELD, "times_held": times})
         ctx.put("meetings", meeting.meeting_id, meeting)
         if times == 1:
             _update_entry(ctx, meeting, status=MeetingStatus.HELD.value)
-    archive_minutes(ctx, data, label, times)
+    event_id = str(ctx.event.event_id)
+    document = ctx.state.minutes_archived.get(event_id)
+    if document is not None:
+        ctx.update(
+            minutes_archived={k: v for k, v in ctx.state.minutes_archived.items() if k != event_id}
+        )
+    else:
+        document = minutes_document(ctx, data, label, times)
+    if document is not None:
+        minutes_log_line(ctx, data.meeting_id, times, document)

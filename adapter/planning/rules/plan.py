@@ -2,9 +2,10 @@
 
 Whichever comes last of "the profile's plan step entered" and "an active consent covers
 the stafettholder's service" creates the plan, then carries in, in this order: active
-consents, covered participants, active goals, active measures, open responsibilities
-and future meetings. Level-0 items and log notes are never carried in. The same sweep
-later shares items that were waiting only for their consent or person.
+consents, covered participants, active goals, active measures, open responsibilities,
+the current follow-up deadline and future meetings. Level-0 items and log notes are never
+carried in. The same sweep later shares items that were waiting only for their consent or
+person.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from adapter.planning.operations import OpKind
 from adapter.planning.payloads import CreatePlan, FamilyMember, PersonRef
 from adapter.planning.rules.consent import share_consent
 from adapter.planning.rules.context import Ctx
+from adapter.planning.rules.deadlines import share_deadline
 from adapter.planning.rules.items import (
     measure_ready,
     share_goal,
@@ -100,6 +102,9 @@ def share_pending(ctx: Ctx, *, carry_in: bool = False) -> None:
             share_responsibility(ctx, item)
     if not carry_in:
         return
+    deadline = ctx.state.deadline
+    if deadline is not None and deadline.link is None and deadline.deadline >= ctx.at:
+        share_deadline(ctx, deadline)
     for meeting in list(ctx.state.meetings.values()):
         if (
             meeting.link is None

@@ -41,9 +41,10 @@ def test_participant_without_consent_is_held_and_released_by_consent(tenant: str
 
 @pytest.mark.parametrize("tenant", TENANTS)
 def test_events_referring_to_a_held_participant_are_held_too(tenant: str) -> None:
-    """A measure, responsibility and meeting naming a held participant wait with it."""
+    """A measure and responsibility naming a held participant wait with it; a meeting naming
+    them is shared without them and lists them once they are on the plan."""
     s = with_plan(tenant)
-    s.participant("P1", "ppt")
+    added = s.participant("P1", "ppt")
     measure = s.measure("T1", participant="P1")
     resp = s.add(
         "responsibility.assigned", {"responsibility_id": "A1", "participant_id": "P1", "task": "x"}
@@ -55,19 +56,23 @@ def test_events_referring_to_a_held_participant_are_held_too(tenant: str) -> Non
     decided = decisions_by_seq(first)
     assert decided[measure.sequence] == ("held", "refers to held participant 'P1'")
     assert decided[resp.sequence] == ("held", "refers to held participant 'P1'")
-    assert decided[meeting.sequence] == ("held", "refers to held participant 'P1'")
+    assert decided[meeting.sequence] == ("applied", None)
     assert decided[update.sequence] == ("held", "refers to held measure 'T1'")
     assert decided[goal.sequence] == ("applied", None)
+    (entry,) = ops_of(first, OpKind.CREATE_CALENDAR)
+    assert entry.payload["participant_links"] == []
     s.consent("C2", ["ppt"])
     second = run(s.events[-1:], tenant, state=first.state)
     assert [tail(op) for op in second.operations] == [
         "consent:C2",
         "participant:P1",
+        f"meeting:M1#{added.sequence}-P1",
         "measure:T1",
         "responsibility:A1",
-        "meeting:M1",
         f"measure:T1#{update.sequence}",
     ]
+    (joined,) = ops_of(second, OpKind.UPDATE_CALENDAR)
+    assert joined.payload["participant_links"] == ["participant:P1"]
     assert second.state.held_items == ()
 
 
