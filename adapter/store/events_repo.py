@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapter.errors import StoreError
 from adapter.store._base import RepoBase, as_dict
 from adapter.store.records import CaseKey, InboundEvent, RejectedRecord, StoredEvent
-from adapter.store.states import EventState, InsertOutcome
+from adapter.store.states import EventSource, EventState, InsertOutcome
 from adapter.store.tables import events
 
 __all__ = ["EventsRepo", "apply_event_state"]
@@ -37,12 +37,15 @@ async def _classify(
             "event_id",
             f"conflict: event {rec.event_id} was stored before with other content",
         )
+    if rec.source is EventSource.INTERNAL:
+        return None  # an internal event follows a sequence, it does not take one
     same_seq = (
         await conn.execute(
             select(events.c.event_id).where(
                 events.c.tenant == rec.tenant,
                 events.c.case_id == rec.case_id,
                 events.c.sequence == rec.sequence,
+                events.c.source != EventSource.INTERNAL.value,
                 _LIVE,
             )
         )

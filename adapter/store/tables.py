@@ -87,14 +87,15 @@ Index(
     sqlite_where=text("state != 'rejected' AND event_id IS NOT NULL"),
     postgresql_where=text("state != 'rejected' AND event_id IS NOT NULL"),
 )
+# Internal events (consent.expired) carry the sequence they follow, so they are left out too.
 Index(
     "uq_events_case_sequence",
     events.c.tenant,
     events.c.case_id,
     events.c.sequence,
     unique=True,
-    sqlite_where=text("state != 'rejected'"),
-    postgresql_where=text("state != 'rejected'"),
+    sqlite_where=text("state != 'rejected' AND source != 'internal'"),
+    postgresql_where=text("state != 'rejected' AND source != 'internal'"),
 )
 Index("ix_events_state_tenant", events.c.state, events.c.tenant)
 
