@@ -1,8 +1,9 @@
 """`run --once`: every job until nothing is due, then report what still waits.
 
-Polls each tenant's feed once, then plans and dispatches in turns until a turn does
-nothing. Retries that fall due within `max_wait_s` are waited for; later ones (and work
-held behind parked operations) are left for the next run and reported.
+Polls each tenant's feed once, stores the consent expiries that are due (the expiry job),
+then plans and dispatches in turns until a turn does nothing. Retries that fall due
+within `max_wait_s` are waited for; later ones (and work held behind parked operations)
+are left for the next run and reported.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from datetime import timedelta
 from adapter.errors import TransientError
 from adapter.intake.feed import poll_feed
 from adapter.logs import get_logger
+from adapter.planning.clock import oslo_date
+from adapter.runner.expiry import store_expiries
 from adapter.runner.plan_step import plan_pending
 from adapter.runner.runtime import Runtime
 from adapter.store.states import OperationState
@@ -71,6 +74,7 @@ async def run_once(
     report = RunOnceReport()
     if poll:
         report.events_polled = await poll_all(rt)
+    await store_expiries(rt.store, rt.lookup, oslo_date(rt.clock()))
     deadline = rt.clock() + timedelta(seconds=max_wait_s)
     await rt.store.release_expired_leases(rt.clock())
     dispatcher = rt.dispatcher()
