@@ -69,6 +69,7 @@ __all__ = ["EventDecision", "Outcome", "PlanResult", "plan_events", "replay"]
 
 CASE_NOT_OPENED = "case not opened"
 CASE_CLOSED = "case is closed"
+CASE_PURGED = "case is closed and its personal data purged (retention)"
 _CONSENT_TYPES = frozenset(
     {EventType.CONSENT_GRANTED, EventType.CONSENT_WITHDRAWN, EventType.CONSENT_EXPIRED}
 )
@@ -182,6 +183,8 @@ class _Run:
                 raise Reject(CASE_NOT_OPENED)
         elif event.type is EventType.CASE_OPENED:
             raise Reject("case already opened")
+        if state.purged:
+            raise Reject(CASE_PURGED)
         if state.closed:
             if isinstance(event.data, MeetingHeldData):
                 # the archive case is closed too: the document parks ("archive case closed")

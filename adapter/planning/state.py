@@ -239,6 +239,8 @@ class CaseState(_Frozen):
     last_sequence: int = 0
     opened: bool = False
     closed: bool = False
+    closed_at: datetime | None = None
+    purged: bool = False
     child: PersonState | None = None
     guardians: tuple[GuardianState, ...] = ()
     service: str | None = None
@@ -263,6 +265,24 @@ class CaseState(_Frozen):
     minutes_archived: dict[str, str] = {}
     notes: tuple[str, ...] = ()
     held: tuple[HeldEvent, ...] = ()
+
+    def purged_copy(self) -> CaseState:
+        """What is kept once the retention time after closing has passed: ids, progress and
+        where things were shared, never a person or free text (domain rule 8)."""
+        return CaseState(
+            tenant=self.tenant,
+            case_id=self.case_id,
+            last_sequence=self.last_sequence,
+            opened=self.opened,
+            closed=self.closed,
+            closed_at=self.closed_at,
+            purged=True,
+            level=self.level,
+            step=self.step,
+            plan=self.plan,
+            archive_case_planned=self.archive_case_planned,
+            last_document_ref=self.last_document_ref,
+        )
 
     @property
     def lead(self) -> ServicePersonState | None:

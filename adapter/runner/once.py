@@ -1,9 +1,10 @@
 """`run --once`: every job until nothing is due, then report what still waits.
 
 Polls each tenant's feed once, stores the consent expiries that are due (the expiry job),
-then plans and dispatches in turns until a turn does nothing. Retries that fall due
-within `max_wait_s` are waited for; later ones (and work held behind parked operations)
-are left for the next run and reported.
+purges the closed cases whose retention time has passed (the retention job), then plans
+and dispatches in turns until a turn does nothing. Retries that fall due within
+`max_wait_s` are waited for; later ones (and work held behind parked operations) are left
+for the next run and reported.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from adapter.logs import get_logger
 from adapter.planning.clock import oslo_date
 from adapter.runner.expiry import store_expiries
 from adapter.runner.plan_step import plan_pending
+from adapter.runner.retention import purge_expired_cases
 from adapter.runner.runtime import Runtime
 from adapter.store.states import OperationState
 
@@ -75,6 +77,7 @@ async def run_once(
     if poll:
         report.events_polled = await poll_all(rt)
     await store_expiries(rt.store, rt.lookup, oslo_date(rt.clock()))
+    await purge_expired_cases(rt.store, rt.settings, rt.clock())
     deadline = rt.clock() + timedelta(seconds=max_wait_s)
     await rt.store.release_expired_leases(rt.clock())
     dispatcher = rt.dispatcher()

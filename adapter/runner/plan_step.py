@@ -111,6 +111,7 @@ async def plan_case(
         expected_version=None if record is None else record.version,
         state=result.state.model_dump_json(),
         last_sequence_planned=result.state.last_sequence,
+        closed_at=result.state.closed_at,
         events=tuple(changes),
         operations=result.operations,
     )

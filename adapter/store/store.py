@@ -25,12 +25,16 @@ from adapter.store.events_repo import EventsRepo
 from adapter.store.links_repo import LinksRepo
 from adapter.store.migrate import pending_on
 from adapter.store.operations_repo import OperationsRepo
+from adapter.store.retention_repo import RetentionRepo
 
 __all__ = ["Store"]
 
 
-class Store(EventsRepo, OperationsRepo, CasesRepo, LinksRepo, CursorsRepo, AuditRepo):
-    """The durable store: events (inbox), cases, operations (outbox), links, cursors, audit."""
+class Store(
+    EventsRepo, OperationsRepo, CasesRepo, LinksRepo, CursorsRepo, AuditRepo, RetentionRepo
+):
+    """The durable store: events (inbox), cases, operations (outbox), links, cursors, audit,
+    and the retention purge."""
 
     def __init__(self, db: Database) -> None:
         self._db = db

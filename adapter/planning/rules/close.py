@@ -30,4 +30,4 @@ def close_case(ctx: Ctx, data: CaseClosedData) -> None:
             suffix=ctx.seq,
             waits_for=ctx.state.last_document_ref,
         )
-    ctx.update(closed=True)
+    ctx.update(closed=True, closed_at=ctx.event.occurred_at)

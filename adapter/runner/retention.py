@@ -1,0 +1,57 @@
+"""The retention job: a closed case's personal data goes once its tenant's time has passed.
+
+Domain rule 8. A case closed at `closed_at` (the `case.closed` event's time) is purged on
+the first run after `closed_at + retention_days` of its tenant, provided nothing of it still
+waits to be sent; see `adapter.store.retention_repo` for what is kept. Each purge is one
+transaction with its audit row (actor `service`), so a crash purges a case wholly or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from adapter.logs import get_logger
+from adapter.planning import CaseState
+from adapter.settings import Settings
+from adapter.store.audit_repo import Actor
+from adapter.store.store import Store
+
+__all__ = ["RetentionReport", "purge_expired_cases"]
+
+log = get_logger(__name__)
+
+_SERVICE = Actor("service", "retention time after closing has passed")
+
+
+@dataclass
+class RetentionReport:
+    """What one run of the retention job did."""
+
+    purged: int = 0
+    waiting: int = 0  # due, but an operation of the case is unfinished
+
+
+async def purge_expired_cases(store: Store, settings: Settings, now: datetime) -> RetentionReport:
+    """Purge every closed case whose tenant's retention time has passed by `now`."""
+    report = RetentionReport()
+    for record in await store.closed_unpurged_cases():
+        tenant = settings.tenants.get(record.tenant)
+        if tenant is None or record.closed_at is None:
+            continue  # an unconfigured tenant's data is nobody's to judge here
+        if record.closed_at + timedelta(days=tenant.retention_days) > now:
+            continue
+        state = CaseState.model_validate_json(record.state).purged_copy()
+        outcome = await store.purge_case(record, state=state.model_dump_json(), actor=_SERVICE)
+        if outcome is None:
+            report.waiting += 1
+            continue
+        report.purged += 1
+        log.info(
+            "case purged",
+            tenant=record.tenant,
+            case=record.case_id,
+            events=outcome.events,
+            operations=outcome.operations,
+        )
+    return report
