@@ -3,6 +3,12 @@
 Every log event passes `redact`, which masks anything shaped like a national identity
 number, every registered secret value, and drops fields that must never be logged
 (names, nins, bodies). Callers log ids (tenant, case_id, event_id, op_ref), never people.
+
+Records of the standard library's `logging` (uvicorn, SQLAlchemy, APScheduler, asyncio,
+httpx) take the same way: `configure_logging` puts one handler on the root logger whose
+`structlog.stdlib.ProcessorFormatter` redacts and renders them like structlog's own
+events. Both write to `sys.stderr` as it is when they write, and every rendered line is
+masked once more as text (tracebacks included) and handed to the `watch_lines` callbacks.
 """
 
 from __future__ import annotations
@@ -11,19 +17,30 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable, MutableMapping
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any, Literal, TextIO
 
 import structlog
 
-__all__ = ["configure_logging", "get_logger", "redact", "register_secret"]
+__all__ = [
+    "configure_logging",
+    "get_logger",
+    "mask_text",
+    "redact",
+    "register_secret",
+    "reset_logging",
+    "watch_lines",
+]
 
-_NIN = re.compile(r"(?<!\d)\d{6}[ ]?\d{5}(?!\d)")
+_NIN = re.compile(r"(?<!\d)\d{6}[ .-]?\d{5}(?!\d)")
 _MASK = "***********"
+_SECRET_MASK = "**********"  # noqa: S105 - the mask that replaces secrets, not one
 _FORBIDDEN_KEYS = frozenset(
     {"name", "nin", "child", "guardians", "given_by", "body", "payload", "text", "content"}
 )
+_QUIET = ("httpx", "httpcore")  # they log full URLs at INFO; a SIF URL may carry `?authkey=`
 _secrets: set[str] = set()
+_watchers: list[Callable[[str], None]] = []
 _lock = threading.Lock()
 
 
@@ -34,17 +51,34 @@ def register_secret(value: str | None) -> None:
             _secrets.add(value)
 
 
-def _mask_text(text: str) -> str:
+def mask_text(text: str) -> str:
+    """`text` with every nin-shaped number and every registered secret masked."""
     text = _NIN.sub(_MASK, text)
     for secret in _secrets:
         if secret in text:
-            text = text.replace(secret, "**********")
+            text = text.replace(secret, _SECRET_MASK)
     return text
+
+
+def watch_lines(callback: Callable[[str], None]) -> Callable[[], None]:
+    """Call `callback` with every log line as written (after masking); returns the stop.
+
+    For audits of the output, such as the test suite's guard against leaked nins.
+    """
+    with _lock:
+        _watchers.append(callback)
+
+    def stop() -> None:
+        with _lock:
+            if callback in _watchers:
+                _watchers.remove(callback)
+
+    return stop
 
 
 def _mask_value(value: Any) -> Any:
     if isinstance(value, str):
-        return _mask_text(value)
+        return mask_text(value)
     if isinstance(value, dict):
         return {
             k: ("<redacted>" if k in _FORBIDDEN_KEYS else _mask_value(v)) for k, v in value.items()
@@ -52,7 +86,7 @@ def _mask_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_mask_value(v) for v in value]
     if isinstance(value, BaseException):
-        return _mask_text(str(value))
+        return mask_text(str(value))
     return value
 
 
@@ -68,11 +102,37 @@ def redact(
     return event_dict
 
 
-def _redact_rendered(_logger: Any, _method: str, event_dict: Any) -> Any:
+def _finish(_logger: Any, _method: str, rendered: Any) -> Any:
     # Tracebacks are rendered to text by the processors before; mask that text as well.
-    if isinstance(event_dict, str):
-        return _mask_text(event_dict)
-    return event_dict
+    if not isinstance(rendered, str):
+        return rendered
+    line = mask_text(rendered)
+    for watcher in list(_watchers):
+        watcher(line)
+    return line
+
+
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    # Looked up at each call, so that a redirected stderr (tests, CLI runners) is honoured.
+    return structlog.PrintLogger(file=sys.stderr)
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """The root handler: writes each record to the `sys.stderr` of the moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _library_level(level_no: int) -> int:
+    # Libraries chatter at INFO (alembic on every store open, uvicorn, APScheduler): they
+    # speak from WARNING, unless the operator asks for DEBUG.
+    return level_no if level_no <= logging.DEBUG else max(level_no, logging.WARNING)
+
+
+_installed: _StderrHandler | None = None
+_root_level_before: int | None = None
 
 
 def configure_logging(
@@ -81,9 +141,11 @@ def configure_logging(
     level: str = "INFO",
     secrets: Iterable[str | None] = (),
 ) -> None:
-    """Configure structlog (and stdlib logging through it) once per process."""
+    """Configure structlog, and stdlib logging through the same chain; again replaces."""
+    global _installed, _root_level_before
     for secret in secrets:
         register_secret(secret)
+    level_no = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -96,17 +158,49 @@ def configure_logging(
         if fmt == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
-    # httpx logs full URLs at INFO; a SIF URL may carry `?authkey=`. Keep it quiet.
-    for noisy in ("httpx", "httpcore"):
+    for noisy in _QUIET:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
-        processors=[*shared, renderer, _redact_rendered],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-        ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        processors=[*shared, renderer, _finish],
+        wrapper_class=structlog.make_filtering_bound_logger(level_no),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
+    handler = _StderrHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *shared,
+                renderer,
+                _finish,
+            ],
+        )
+    )
+    root = logging.getLogger()
+    with _lock:
+        if _installed is not None:
+            root.removeHandler(_installed)
+        if _root_level_before is None:
+            _root_level_before = root.level
+        root.addHandler(handler)
+        root.setLevel(_library_level(level_no))
+        _installed = handler
+
+
+def reset_logging() -> None:
+    """Undo `configure_logging`: structlog's defaults, the root logger as it was before."""
+    global _installed, _root_level_before
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    with _lock:
+        if _installed is not None:
+            root.removeHandler(_installed)
+            _installed = None
+        if _root_level_before is not None:
+            root.setLevel(_root_level_before)
+            _root_level_before = None
 
 
 def get_logger(name: str) -> Any:

@@ -11,11 +11,19 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 from adapter.cli import _common
 from adapter.errors import ConfigError, RejectedInput, StafettError
+from adapter.logs import configure_logging, mask_text
 
-__all__ = ["app", "main"]
+__all__ = ["app", "last_resort_line", "main"]
 
 app = typer.Typer(
     name="stafett",
@@ -40,6 +48,8 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     ctx.obj = _common.CliContext(config_path=config, debug=debug)
+    # Redacted logs on stderr from the start; commands that read settings reconfigure.
+    configure_logging(fmt="console", level="INFO")
 
 
 def _register_all() -> None:
@@ -68,8 +78,32 @@ def main(argv: list[str] | None = None) -> None:
             if isinstance(exc, ConfigError | RejectedInput)
             else _common.EXIT_FAILURE
         )
-        kind = "" if isinstance(exc, StafettError) else f"{type(exc).__name__}: "
         _common.err_console.print(
-            f"[bold red]error:[/] {escape(kind + str(exc))}", highlight=False, soft_wrap=True
+            f"[bold red]error:[/] {escape(last_resort_line(exc))}", highlight=False, soft_wrap=True
         )
         sys.exit(code)
+
+
+# Driver errors of these kinds name a table, column or constraint in their first line;
+# others (a DataError) may quote a value, so only their kind is shown.
+_SCHEMA_ERRORS = (IntegrityError, OperationalError, ProgrammingError)
+
+
+def last_resort_line(exc: BaseException) -> str:
+    """The one line an unexpected error becomes: masked, and never a SQL statement or its data.
+
+    `--debug` shows the traceback instead (statement parameters stay hidden by the engine).
+    """
+    if isinstance(exc, SQLAlchemyError):
+        orig = exc.orig if isinstance(exc, DBAPIError) else None
+        text = f"database error ({type(orig or exc).__name__})"
+        if isinstance(exc, _SCHEMA_ERRORS) and orig is not None:
+            first = str(orig).strip().splitlines()
+            if first:
+                text += f": {first[0]}"
+    elif isinstance(exc, StafettError):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return mask_text(line.split("[SQL:", 1)[0].strip())

@@ -76,7 +76,8 @@ def _sqlite_begin(conn: Connection) -> None:
 def make_engine(url: str | URL, *, connect_args: Mapping[str, Any] | None = None) -> AsyncEngine:
     """An `AsyncEngine` for `url`, configured for its backend (see the module docstring).
 
-    For SQLite the parent directory of the database file is created.
+    For SQLite the parent directory of the database file is created. Statement parameters
+    (payloads with names and nins) are never put into error messages or SQL logs.
     """
     parsed = make_url(url)
     args: dict[str, Any] = dict(connect_args or {})
@@ -87,11 +88,13 @@ def make_engine(url: str | URL, *, connect_args: Mapping[str, Any] | None = None
         args.setdefault("timeout", BUSY_TIMEOUT_S)
         # A pool large enough for the dispatcher's concurrency: overflow connections are
         # closed on check-in, and reopening one re-runs the PRAGMAs each time.
-        engine = create_async_engine(parsed, connect_args=args, pool_size=32, max_overflow=16)
+        engine = create_async_engine(
+            parsed, connect_args=args, pool_size=32, max_overflow=16, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(parsed, connect_args=args, pool_pre_ping=True)
+    return create_async_engine(parsed, connect_args=args, pool_pre_ping=True, hide_parameters=True)
 
 
 def _unreachable_reason(exc: BaseException, url: str | URL) -> str:

@@ -1,16 +1,15 @@
 """No nin and no name in any log line, through the demo flow and the fault scenarios.
 
 Logging is configured as the service configures it (`configure_logging(fmt="json")`);
-structlog's output (stderr, into a buffer) and stdlib logging (caplog, at the service's
-INFO level) are captured, and every captured line is scanned for every `nin` and every
-`name` value found in the example events. Remote errors here echo a person's name on
-purpose, as a remote system may: the adapter must keep such detail out of its logs.
+what reaches stderr (structlog's lines and the stdlib records it renders) and stdlib
+logging as raw records (caplog, at the service's INFO level) are captured, and every
+captured line is scanned for every `nin` and every `name` value found in the example
+events. Remote errors here echo a person's name on purpose, as a remote system may: the
+adapter must keep such detail out of its logs.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import logging
 from collections.abc import Iterator
@@ -18,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
-from adapter.logs import configure_logging
+from adapter.logs import configure_logging, reset_logging
 from tests.support.engine import (
     SharedClock,
     demo_settings,
@@ -53,23 +51,23 @@ FAULTS: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def service_logs(caplog: pytest.LogCaptureFixture) -> Iterator[io.StringIO]:
-    """The service's JSON logging for one test, written into the yielded buffer."""
+def service_logs(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> Iterator[pytest.CaptureFixture[str]]:
+    """The service's JSON logging for one test; stderr to read from the yielded capture."""
     levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
+    configure_logging(fmt="json", level="INFO")
     caplog.set_level(logging.INFO)
-    buffer = io.StringIO()
-    with contextlib.redirect_stderr(buffer):  # the logger factory binds sys.stderr now
-        configure_logging(fmt="json", level="INFO")
     try:
-        yield buffer
+        yield capsys
     finally:
-        structlog.reset_defaults()
+        reset_logging()
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
 
 
-def _lines(buffer: io.StringIO, caplog: pytest.LogCaptureFixture) -> list[str]:
-    lines = [line for line in buffer.getvalue().splitlines() if line.strip()]
+def _lines(stderr: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> list[str]:
+    lines = [line for line in stderr.readouterr().err.splitlines() if line.strip()]
     for record in caplog.records:
         lines.append(record.getMessage())
         if record.exc_text:
@@ -95,7 +93,7 @@ def test_the_people_to_look_for_were_found() -> None:
 @pytest.mark.parametrize("faults", [[], FAULTS], ids=["demo", "faults"])
 async def test_no_nin_or_name_in_any_log_line(
     tmp_path: Path,
-    service_logs: io.StringIO,
+    service_logs: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
     faults: list[dict[str, Any]],
 ) -> None:
