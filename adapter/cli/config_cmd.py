@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -38,7 +39,8 @@ from adapter.settings import (
     ArchiveBackend,
     Settings,
     TenantConfig,
-    load_settings,
+    load_settings_with_origins,
+    origin_of,
 )
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "ProbeStatus",
     "Remote",
     "masked_settings",
+    "masked_url",
     "probe_tenant",
     "register",
 ]
@@ -105,14 +108,14 @@ def check(
     config_path = get_ctx(ctx).config_path
     source = str(config_path or DEFAULT_CONFIG_PATH)
     try:
-        settings = load_settings(config_path)
+        settings, origins = load_settings_with_origins(config_path)
     except ConfigError as exc:
         error = {"source": exc.source, "key": exc.key, "message": _message_of(exc)}
         _report_invalid(source, [error], as_json=as_json)
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
     errors: list[dict[str, str | None]] = [
-        {"source": source, "key": key, "message": message}
+        {"source": origin_of(key, origins), "key": key, "message": message}
         for key, message in _missing_secret_errors(settings)
     ]
     if errors:
@@ -145,9 +148,22 @@ def check(
 
 
 def masked_settings(settings: Settings) -> dict[str, Any]:
-    """The effective settings as plain JSON-able data, every present secret as `MASK`."""
+    """The effective settings as plain JSON-able data, every present secret as `MASK`.
+
+    The database URL is shown with its password (if any) as `MASK`.
+    """
     masked: dict[str, Any] = _mask(settings.model_dump(mode="python"))
+    masked["database_url"] = masked_url(settings.database_url)
     return masked
+
+
+# Up to the last "@" before the path: a password may hold an unencoded "@".
+_USERINFO_PASSWORD = re.compile(r"(?P<head>://[^/@:]*:)[^/]*@")
+
+
+def masked_url(url: str) -> str:
+    """`url` with the password of its user info replaced by `MASK` (the rest as written)."""
+    return _USERINFO_PASSWORD.sub(lambda m: f"{m['head']}{MASK}@", url, count=1)
 
 
 def _mask(value: Any) -> Any:
@@ -163,12 +179,19 @@ def _mask(value: Any) -> Any:
 
 
 def _missing_secret_errors(settings: Settings) -> list[tuple[str, str]]:
+    # Named by the full dotted key; `check` puts the tenant's own file in front of it.
     errors = []
     for key, tenant in settings.tenants.items():
         for secret in tenant.missing_secrets():
             dotted = f"tenants.{key}.{secret}"
             var = ENV_PREFIX + dotted.upper().replace(".", "__")
-            errors.append((dotted, f"missing secret: set {var} or {var}_FILE"))
+            errors.append(
+                (
+                    dotted,
+                    f"missing secret: set {secret} or {secret}_file in the tenant's file, "
+                    f"or {var} or {var}_FILE",
+                )
+            )
     return errors
 
 

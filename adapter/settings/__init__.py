@@ -10,7 +10,10 @@ from adapter.settings.loader import (
     CONFIG_ENV_VAR,
     DEFAULT_CONFIG_PATH,
     ENV_PREFIX,
+    Origins,
     load_settings,
+    load_settings_with_origins,
+    origin_of,
 )
 from adapter.settings.service import (
     DispatchSettings,
@@ -45,9 +48,12 @@ __all__ = [
     "HttpSettings",
     "LogFormat",
     "LogSettings",
+    "Origins",
     "SamspillConfig",
     "SchedulerSettings",
     "Settings",
     "TenantConfig",
     "load_settings",
+    "load_settings_with_origins",
+    "origin_of",
 ]

@@ -25,13 +25,22 @@ from adapter.settings._expand import expand_vars
 from adapter.settings.service import Settings
 from adapter.settings.tenant import SECRET_KEYS
 
-__all__ = ["CONFIG_ENV_VAR", "DEFAULT_CONFIG_PATH", "ENV_PREFIX", "load_settings"]
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "DEFAULT_CONFIG_PATH",
+    "ENV_PREFIX",
+    "Origins",
+    "load_settings",
+    "load_settings_with_origins",
+    "origin_of",
+]
 
 DEFAULT_CONFIG_PATH = Path("config/stafett.toml")
 CONFIG_ENV_VAR = "STAFETT_CONFIG"
 ENV_PREFIX = "STAFETT_"
 
-Origins = dict[str, str]  # dotted key (prefix) -> "path/to/file.toml" or "env STAFETT_..."
+Origins = dict[str, str]
+"""Dotted key (or key prefix) -> where it was set: "path/to/file.toml" or "env STAFETT_..."."""
 
 
 def load_settings(
@@ -42,6 +51,13 @@ def load_settings(
     `environ` defaults to `os.environ`; it feeds both `${VAR}` expansion and the
     `STAFETT_*` overrides. Raises ConfigError on any problem.
     """
+    return load_settings_with_origins(config_path, environ=environ)[0]
+
+
+def load_settings_with_origins(
+    config_path: Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> tuple[Settings, Origins]:
+    """`load_settings`, and where each key came from (for `origin_of`)."""
     env: Mapping[str, str] = os.environ if environ is None else environ
     path = config_path or Path(env.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_PATH)
     origins: Origins = {"": str(path)}
@@ -60,7 +76,7 @@ def load_settings(
     env_data = _read_env(env, origins)
     merged = _deep_merge(data, env_data)
     try:
-        return Settings(**merged)
+        return Settings(**merged), origins
     except ValidationError as exc:
         raise _config_error(exc, origins) from None
 
@@ -179,7 +195,11 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
-def _origin(key: str, origins: Origins) -> str:
+def origin_of(key: str, origins: Origins) -> str:
+    """Where the dotted `key` was set, or would be: the most specific known prefix's source.
+
+    A key that is set nowhere (a missing secret) belongs to the file of its tenant.
+    """
     candidates = [k for k in origins if not k or key == k or key.startswith(f"{k}.")]
     return origins[max(candidates, key=len)]
 
@@ -194,4 +214,4 @@ def _config_error(exc: ValidationError, origins: Origins) -> ConfigError:
         message = "no tenants: set tenants_dir or add [tenants.<key>] tables"
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more)"
-    return ConfigError(message, source=_origin(key, origins), key=key or None)
+    return ConfigError(message, source=origin_of(key, origins), key=key or None)

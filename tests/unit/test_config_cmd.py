@@ -270,3 +270,42 @@ async def test_demo_config_probes_ok_against_the_in_process_mock() -> None:
         for tenant in settings.tenants.values():
             results = await probe_tenant(client, tenant)
             assert [(r.status, r.detail) for r in results] == [(ProbeStatus.OK, "HTTP 200")] * 3
+
+
+DB_WITH_PASSWORD = {"STAFETT_DATABASE_URL": "postgresql+asyncpg://stafett:db-s3cret-pw@db:5432/x"}
+
+
+def test_the_database_password_is_masked_in_the_tree_and_json(tmp_path: Path) -> None:
+    """`config check` shows the database URL with its password as the mask, both outputs."""
+    env = {**SECRETS, **DB_WITH_PASSWORD}
+    path = str(config(tmp_path))
+    code, tree, err = run(["--config", path, "config", "check"], env)
+    assert code == 0, err
+    assert "db-s3cret-pw" not in tree and f"stafett:{MASK}@db:5432/x" in tree
+    code, out, _ = run(["--config", path, "config", "check", "--json"], env)
+    assert code == 0
+    url = json.loads(out)["settings"]["database_url"]
+    assert url == f"postgresql+asyncpg://stafett:{MASK}@db:5432/x"
+
+
+def test_the_database_password_is_masked_when_the_config_is_invalid(tmp_path: Path) -> None:
+    """With a missing secret the settings are still shown, the password still masked."""
+    code, out, _ = run(
+        ["--config", str(config(tmp_path)), "config", "check", "--json"], DB_WITH_PASSWORD
+    )
+    assert code == 2
+    assert "db-s3cret-pw" not in out
+
+
+def test_a_missing_secret_names_the_tenant_file_and_key(tmp_path: Path) -> None:
+    """A tenant from `tenants_dir` has its missing secrets reported against its own file."""
+    main = write(tmp_path / "stafett.toml", 'tenants_dir = "tenants"\n')
+    tenant_file = write(tmp_path / "tenants" / "modum.toml", TENANT_BODY)
+    env = {k: v for k, v in SECRETS.items() if "ARCHIVE" not in k}
+    code, _, err = run(["--config", str(main), "config", "check"], env)
+    assert code == 2
+    assert f"{tenant_file}: tenants.modum.archive.key: missing secret" in err
+    assert "set archive.key or archive.key_file in the tenant's file" in err
+    code, out, _ = run(["--config", str(main), "config", "check", "--json"], env)
+    (error,) = json.loads(out)["errors"]
+    assert (error["source"], error["key"]) == (str(tenant_file), "tenants.modum.archive.key")
