@@ -24,7 +24,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from adapter.mock.p360 import SIF_PREFIX
 from tests.unit.test_mock_p360_support import KEY, b64, case_parameter, make_app, new_mock
 
-SWAGGER = Path("/work/shared/reference/public360-powerautomate.swagger.json")
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
+SWAGGER = REFERENCE / "public360-powerautomate.swagger.json"
 CHECKS = [not_a_server_error, response_schema_conformance]
 HOSTURL = "https://example.public360online.com"
 

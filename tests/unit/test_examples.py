@@ -28,11 +28,11 @@ from adapter.events import (
 from adapter.nin import NIN_PATTERN, is_synthetic, validate_nin
 from adapter.profiles import Profile, get_profile
 from adapter.targets.pdf import declares_pdfa, is_pdf
+from tests.support.real_nins import looks_real, real_looking_nins
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "events"
 MINUTES = EXAMPLES.parent / "minutes"
 GOOD = ("modum", "vardo")
-FIND_REAL_NINS = Path("/work/shared/tools/find-real-nins.py")
 OSLO = ZoneInfo("Europe/Oslo")
 
 
@@ -133,14 +133,23 @@ def test_only_synthetic_nins(name: str) -> None:
             assert validate_nin(nin, accept_synthetic=True) == nin
 
 
-@pytest.mark.skipif(not FIND_REAL_NINS.exists(), reason="shared tool not available")
-def test_find_real_nins_finds_nothing() -> None:
-    """The shared scanner flags no real-looking nin in the example files."""
-    files = sorted(str(p) for p in EXAMPLES.glob("*.jsonl"))
-    done = subprocess.run(
-        [sys.executable, str(FIND_REAL_NINS), *files], capture_output=True, check=False
-    )
-    assert done.returncode == 0, done.stdout
+def test_no_real_looking_nin_in_the_examples_or_the_test_data() -> None:
+    """No example stream, test module or test data file holds a real-looking nin."""
+    root = EXAMPLES.parents[1]
+    files = [
+        *EXAMPLES.glob("*"),
+        *(root / "tests").rglob("*.py"),
+        *(root / "tests").rglob("*.json"),
+    ]
+    assert real_looking_nins(sorted(p for p in files if p.is_file())) == []
+
+
+def test_the_real_nin_check_can_fail() -> None:
+    """A number with valid check digits and a real date is flagged; Tenor ones are not."""
+    real_shaped = "010101" + "00050"  # built, so that no file of the repository holds it
+    assert looks_real(real_shaped)
+    assert not looks_real("14831651238")  # Tenor synthetic (month + 80)
+    assert not looks_real(real_shaped[:10] + "1")  # a wrong check digit
 
 
 def test_minutes_are_the_sample_pdfs_in_turn() -> None:

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from adapter.mock.p360 import SIF_PREFIX, P360Mock
 
-SAMPLES = Path("/work/shared/reference/p360-dto-samples")
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "reference" / "p360-dto-samples"
 KEY = "test-p360-key"
 FINT_KEY = "fint-filter-set-key"
 FINT_CLIENT = "fint-client"
