@@ -1,11 +1,12 @@
-"""`stafett parked list | retry CASE | skip OP --reason TEXT`: operator actions on parked work.
+"""`stafett parked list | retry CASE --reason TEXT | skip OP --reason TEXT`: operator
+actions on parked work.
 
-Every action is written to the audit table with the OS user and the reason.
+Retry and skip need a reason; each is written together with its audit row (the OS user
+and the reason) in one transaction.
 """
 
 from __future__ import annotations
 
-import getpass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,18 +15,12 @@ from rich.table import Table
 
 from adapter.cli._common import EXIT_BAD_INPUT, console, fail, load, print_json, run_async, store_of
 from adapter.cli.case_ref import resolve_case
+from adapter.cli.operator import actor
+from adapter.errors import RejectedInput
 
-__all__ = ["operator", "register"]
+__all__ = ["register"]
 
 _JSON = typer.Option("--json", help="One JSON object on stdout.")
-
-
-def operator() -> str:
-    """Who runs this command (the OS user), for the audit trail."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def register(app: typer.Typer) -> None:
@@ -82,28 +77,27 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         case: Annotated[str, typer.Argument(help="TENANT/CASE_ID, or CASE_ID.")],
         reason: Annotated[
-            str, typer.Option("--reason", help="Why (kept in the audit trail).")
-        ] = "cause fixed; retry",
+            str | None,
+            typer.Option("--reason", help="Why it may go now (required; audited)."),
+        ] = None,
         as_json: Annotated[bool, _JSON] = False,
     ) -> None:
         """Make a case's parked operations due again (after the cause is fixed)."""
+        who = actor(reason, required="the parked work may go now")
         settings = load(ctx)
 
         async def go() -> dict[str, Any]:
             async with await store_of(settings) as store:
                 key = await resolve_case(store, settings, case)
-                n = await store.retry_parked(key.tenant, key.case_id, datetime.now(UTC))
-                await store.write_audit(
-                    "parked.retry",
-                    actor=operator(),
-                    tenant=key.tenant,
-                    case_id=key.case_id,
-                    reason=reason,
-                    details={"operations": n},
+                n = await store.retry_parked_audited(
+                    key.tenant, key.case_id, datetime.now(UTC), who
                 )
                 return {"tenant": key.tenant, "case_id": key.case_id, "retried": n}
 
-        out = run_async(go())
+        try:
+            out = run_async(go())
+        except RejectedInput as exc:
+            fail(str(exc), EXIT_BAD_INPUT)
         if as_json:
             print_json(out)
         else:
@@ -117,32 +111,22 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         op: Annotated[int, typer.Argument(help="The operation id (see `parked list`).")],
         reason: Annotated[
-            str, typer.Option("--reason", help="Why it is given up (required; audited).")
-        ],
+            str | None,
+            typer.Option("--reason", help="Why it is given up (required; audited)."),
+        ] = None,
         as_json: Annotated[bool, _JSON] = False,
     ) -> None:
         """Give up one operation so that the later ones of its case and target may go."""
-        if not reason.strip():
-            fail("--reason must say why the operation is skipped", EXIT_BAD_INPUT)
+        who = actor(reason, required="the operation is skipped")
         settings = load(ctx)
 
         async def go() -> dict[str, Any] | None:
             async with await store_of(settings) as store:
-                found = await store.get_operation(op)
-                if found is None:
-                    return None
-                skipped = await store.skip_operation(op, datetime.now(UTC))
-                if skipped:
-                    await store.write_audit(
-                        "operation.skip",
-                        actor=operator(),
-                        tenant=found.tenant,
-                        case_id=found.case_id,
-                        subject=found.op_ref,
-                        reason=reason,
-                        details={"op_id": op, "kind": found.kind, "state": found.state.value},
-                    )
-                return {"op_id": op, "skipped": skipped, "state": found.state.value}
+                outcome = await store.skip_operation_audited(op, datetime.now(UTC), who)
+            if outcome.operation is None:
+                return None
+            state = outcome.operation.state.value
+            return {"op_id": op, "skipped": outcome.skipped, "state": state}
 
         out = run_async(go())
         if out is None:

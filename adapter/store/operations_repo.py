@@ -493,29 +493,11 @@ class OperationsRepo(RepoBase):
         return await self._db.write(tx)
 
     async def requeue_operations(self, op_ids: Sequence[int], now: datetime) -> int:
-        """Resync: `done` operations whose effect is gone remotely become `pending` again, due
-        now, with `may_exist` false (the caller looked: the item is not there). They keep their
-        op_ref and place in the order. Rows in any other state are left alone. Returns how many."""
+        """Resync: `done` operations whose effect is gone remotely run again (see
+        `requeue_operations_tx`). Returns how many."""
         if not op_ids:
             return 0
-
-        async def tx(conn: AsyncConnection) -> int:
-            result = await conn.execute(
-                update(operations)
-                .where(operations.c.id.in_(list(op_ids)), operations.c.state == _S.DONE.value)
-                .values(
-                    state=_S.PENDING,
-                    may_exist=False,
-                    next_attempt_at=None,
-                    attempts=0,
-                    last_error=None,
-                    done_at=None,
-                    updated_at=now,
-                )
-            )
-            return result.rowcount
-
-        return await self._db.write(tx)
+        return await self._db.write(lambda conn: requeue_operations_tx(conn, op_ids, now))
 
     async def skip_operation(self, op_id: int, now: datetime) -> bool:
         """Operator action: give up a `parked`, `pending` or `unknown` operation (`skipped`,
@@ -628,3 +610,40 @@ class OperationsRepo(RepoBase):
         """Cases with at least one parked operation, sorted."""
         seen = {CaseKey(tenant=p.tenant, case_id=p.case_id) for p in await self.list_parked(tenant)}
         return sorted(seen, key=lambda k: (k.tenant, k.case_id))
+
+
+async def requeue_operations_tx(
+    conn: AsyncConnection,
+    op_ids: Sequence[int],
+    now: datetime,
+    seen: Mapping[int, datetime | None] | None = None,
+) -> int:
+    """Inside an open transaction: `done` operations whose effect is gone remotely become
+    `pending` again, due now, keeping their op_ref and place in the order, with `may_exist`
+    set: the effect was missing when resync looked, but someone (a live dispatcher, another
+    resync) may have made it since, so the dispatcher looks it up before it creates it.
+    With `seen` (id → the `done_at` the caller saw), a row done again since is left alone:
+    another resync replayed it meanwhile. Rows in any other state are left alone too.
+    Returns how many."""
+    if not op_ids:
+        return 0
+    values = {
+        "state": _S.PENDING,
+        "may_exist": True,
+        "next_attempt_at": None,
+        "attempts": 0,
+        "last_error": None,
+        "done_at": None,
+        "updated_at": now,
+    }
+    done = operations.c.state == _S.DONE.value
+    if seen is None:
+        stmt = update(operations).where(operations.c.id.in_(list(op_ids)), done)
+        return (await conn.execute(stmt.values(values))).rowcount
+    requeued = 0
+    for op_id in op_ids:
+        at = seen.get(op_id)
+        same_run = operations.c.done_at.is_(None) if at is None else operations.c.done_at == at
+        stmt = update(operations).where(operations.c.id == op_id, done, same_run)
+        requeued += (await conn.execute(stmt.values(values))).rowcount
+    return requeued
