@@ -107,9 +107,9 @@ def main() -> None:
         drained = _stafett(env, "run", "--once", "--max-wait", "30", "--json")
         first_writes = _writes(url)
         httpx.post(f"{url}/_mock/reset", timeout=60).raise_for_status()
-        resync = _stafett(env, "resync", "--all", "--json")
+        resync = _stafett(env, "resync", "--all", "--reason", "benchmark: mock wiped", "--json")
         resync_writes = _writes(url)
-        again = _stafett(env, "resync", "--all", "--json")
+        again = _stafett(env, "resync", "--all", "--reason", "benchmark: again", "--json")
         again_writes = _writes(url) - resync_writes
         counts = json.loads(resync["out"])
         print(

@@ -4,6 +4,7 @@
   fold them per remote item (what each item should look like now).
 - `remote`: read what exists remotely (plans with their collections, the archive case and
   its documents) through the target clients' read methods — GETs and SIF Get* only.
+- `findings`: what is said about one item (`Finding`, `Action`, the problem texts).
 - `diff`: pure — desired vs remote vs the outbox → findings (create, update, adopt,
   unchanged, report).
 - `converge`: apply findings through the normal outbox and dispatcher (`stafett resync`).

@@ -1,10 +1,12 @@
 """The desired remote state of a case: its stored events replayed from an empty state.
 
-`desired_operations` replays the case's stored, non-rejected events with
-`adapter.planning.replay`; op_refs are deterministic, so they name the rows the outbox
-already holds. `group_items` folds the operations per remote item (by links-table key):
-the operation that creates it, those that change it afterwards, and `merged` gives the
-item's create payload with every later change applied — what the item should hold now.
+`desired_plan` replays the events the live planner has already decided (planned or held;
+new, accepted ones are the live planner's next work, not drift) with
+`adapter.planning.replay`: op_refs are deterministic, so they name the rows the outbox
+already holds, and the replayed state is what the live planner should hold now.
+`group_items` folds the operations per remote item (by links-table key): the operation
+that creates it, those that change it afterwards, and `merged` gives the item's create
+payload with every later change applied — what the item should hold now.
 """
 
 from __future__ import annotations
@@ -14,20 +16,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapter.events import RulesLookup
-from adapter.planning import Operation, OpKind, PlanningRules, Target, replay
+from adapter.planning import CaseState, Operation, OpKind, PlanningRules, Target, replay
 from adapter.planning.payloads import PAYLOADS, Payload, PersonRef
 from adapter.runner.plan_step import load_events
 from adapter.store.records import CaseKey
+from adapter.store.states import EventState
 from adapter.store.store import Store
 
 __all__ = [
     "CREATE_KINDS",
     "UPDATE_OF",
+    "Desired",
     "DesiredItem",
-    "desired_operations",
+    "changed_item",
+    "desired_plan",
     "group_items",
     "item_kind",
 ]
+
+_DECIDED = (EventState.PLANNED, EventState.HELD)
 
 UPDATE_OF: dict[OpKind, OpKind] = {
     OpKind.CREATE_GOAL: OpKind.UPDATE_GOAL,
@@ -73,6 +80,13 @@ CREATE_KINDS = frozenset(
 def item_kind(link: str) -> str:
     """The kind of item a links key names: ``ip/goal:G1`` → ``goal``."""
     return link.removeprefix("ip/").split(":", 1)[0]
+
+
+def changed_item(op: Operation) -> str | None:
+    """The links key of the item an operation changes (None for creates)."""
+    own = _ITEM_FIELD.get(op.kind)
+    changed = None if own is None else op.payload.get(own)
+    return changed if isinstance(changed, str) else None
 
 
 @dataclass
@@ -126,20 +140,27 @@ def group_items(ops: Sequence[Operation]) -> dict[str, DesiredItem]:
     for op in ops:
         if op.kind in CREATE_KINDS and op.link is not None:
             item(op.link, op.target).create = op
-        own = _ITEM_FIELD.get(op.kind)
-        if own is not None:
-            changed = op.payload.get(own)
-            if isinstance(changed, str):
-                item(changed, op.target).changes.append(op)
+        changed = changed_item(op)
+        if changed is not None:
+            item(changed, op.target).changes.append(op)
     return items
 
 
-async def desired_operations(
+@dataclass(frozen=True)
+class Desired:
+    """A case replayed: its operations in order, and the planner state they leave."""
+
+    operations: tuple[Operation, ...] = ()
+    state: CaseState | None = None
+
+
+async def desired_plan(
     store: Store, key: CaseKey, rules: PlanningRules, lookup: RulesLookup
-) -> tuple[Operation, ...]:
-    """Replay the case's stored (non-rejected) events from an empty state."""
-    rows = await store.events_for_case(key.tenant, key.case_id)
+) -> Desired:
+    """Replay the case's decided (planned or held) events from an empty state."""
+    rows = [r for r in await store.events_for_case(key.tenant, key.case_id) if r.state in _DECIDED]
     events, _, _ = load_events(rows, lookup)
     if not events:
-        return ()
-    return replay(events, rules).operations
+        return Desired()
+    result = replay(events, rules)
+    return Desired(result.operations, result.state)

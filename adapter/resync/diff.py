@@ -3,9 +3,12 @@
 One `Finding` per remote item that needs attention (or is fine):
 
 - `create`: missing remotely — its create operation (and the later changes of the item)
-  are put back to `pending` in the outbox (`requeue`, keeping their op_refs), or inserted
-  when the outbox never had them. When a whole plan (or the archive case) is gone, every
-  operation of that target is requeued in order: the history replays exactly.
+  are put back to `pending` in the outbox (`requeue`: they keep their op_refs and their
+  place, and the dispatcher looks each up by its reference before it creates it again).
+  When a plan (or the archive case) is gone, that plan's done operations are requeued in
+  order: its history replays exactly. A stafettlogg whose IP still exists is closed (it
+  was transferred): its absence is reported, never replayed, since replaying it would
+  transfer it again into a second IP.
 - `update`: a mutable item (goal, measure, responsibility, calendar entry, consent status,
   plan lead, plan/archive status) differs — a correcting operation is enqueued (a new
   ``#resync-<n>`` update) or the done one that set it is requeued.
@@ -14,108 +17,74 @@ One `Finding` per remote item that needs attention (or is fine):
 - `report`: cannot or must not converge — differences on closed plans or a closed archive
   case, append-only data, unknown remote items carrying our reference, duplicates.
 
-Items whose operations are still under way (pending, in flight, unknown, parked, or not
-planned yet) are left out: the dispatcher owns them.
+Operations the replay asks for that the outbox never had (a planner upgrade, a divergent
+store) are inserted (`insert`) in replay order, after the case's stored operations of their
+target, and looked up before they create; where that order would put one after the end of
+its plan or archive case, it is reported instead.
+
+Items whose stored operations are still under way (pending, in flight, unknown, parked)
+are left out: the dispatcher owns them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import StrEnum
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from adapter.errors import PermanentError
 from adapter.planning import Operation, OpKind, Target
-from adapter.planning.payloads import (
-    PAYLOADS,
-    ChangeLead,
-    Payload,
+from adapter.planning.payloads import PAYLOADS, ChangeLead, Payload
+from adapter.resync.desired import (
+    CREATE_KINDS,
+    UPDATE_OF,
+    DesiredItem,
+    changed_item,
+    group_items,
+    item_kind,
 )
-from adapter.resync.desired import CREATE_KINDS, UPDATE_OF, DesiredItem, group_items, item_kind
+from adapter.resync.findings import (
+    CLOSED_REMOTELY,
+    DIFFERENT,
+    DUPLICATE,
+    MISSING,
+    NOT_LINKED,
+    NOT_QUEUED,
+    UNKNOWN,
+    Action,
+    CaseDiff,
+    Finding,
+    differing,
+    same,
+)
 from adapter.resync.remote import COLLECTION_OF, RemoteCase, RemotePlan
 from adapter.store.records import StoredOperation
 from adapter.store.states import OperationState
 from adapter.targets.samspill import LEAD, item_fields, person_fields
 
-__all__ = ["Action", "CaseDiff", "Finding", "diff_case"]
+__all__ = ["Action", "CaseDiff", "Finding", "diff_case", "same"]
 
-MISSING = "missing remotely"
-DIFFERENT = "different"
-CLOSED_REMOTELY = "closed remotely but open here"
-UNKNOWN = "unknown remote item carrying our reference"
-NOT_LINKED = "not linked here"
-DUPLICATE = "more than one remote item carries our reference"
-
-
-class Action(StrEnum):
-    """What resync does about one item."""
-
-    CREATE = "create"
-    UPDATE = "update"
-    ADOPT = "adopt"
-    UNCHANGED = "unchanged"
-    REPORT = "report"
+_PLAN_CREATES = (OpKind.CREATE_PLAN, OpKind.TRANSFER_PLAN)
+_ENDS = {
+    Target.SAMSPILL: (OpKind.CLOSE_PLAN, OpKind.TRANSFER_PLAN),
+    Target.P360: (OpKind.CLOSE_CASE,),
+}
+_FINISHED = (OperationState.DONE, OperationState.SKIPPED)
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One item's outcome. `problem` is what reconcile reports (None: not drift)."""
-
-    target: Target
-    kind: str
-    item: str
-    action: Action
-    problem: str | None = None
-    requeue: tuple[int, ...] = ()
-    insert: tuple[Operation, ...] = ()
-    link: str | None = None
-    remote_id: str | None = None
+def _home(op: Operation) -> str | None:
+    """The links key of the plan or archive case an operation acts in (None: none, or it
+    creates that root itself)."""
+    if op.kind in (OpKind.CREATE_PLAN, OpKind.ENSURE_CASE, OpKind.SYNC_PERSON):
+        return None
+    home = op.payload.get("plan_link" if op.target is Target.SAMSPILL else "case_link")
+    return home if isinstance(home, str) else None
 
 
-@dataclass
-class CaseDiff:
-    """Every finding of one case."""
-
-    tenant: str
-    case_id: str
-    findings: list[Finding] = field(default_factory=list)
-
-    def count(self, action: Action) -> int:
-        """How many findings have `action`."""
-        return sum(1 for f in self.findings if f.action is action)
-
-    @property
-    def drift(self) -> list[Finding]:
-        """The findings reconcile reports."""
-        return [f for f in self.findings if f.problem is not None]
-
-
-def _moment(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            if "T" in value:
-                return datetime.fromisoformat(value)
-            if len(value) == 10:
-                return date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value
-
-
-def same(want: Any, have: Any) -> bool:
-    """Equal as values: dates and moments parsed, lists in any order."""
-    if isinstance(want, list) and isinstance(have, list):
-        return sorted(map(repr, map(_moment, want))) == sorted(map(repr, map(_moment, have)))
-    return bool(_moment(want) == _moment(have))
-
-
-def _differing(want: Mapping[str, Any], have: Mapping[str, Any]) -> list[str]:
-    return sorted(
-        k for k, v in want.items() if k != "externalReference" and not same(v, have.get(k))
-    )
+def _plan_of(op: Operation) -> str | None:
+    """The plan whose history an operation belongs to: the one it creates (a transfer
+    creates the IP), else the one it acts on."""
+    return op.link if op.kind in _PLAN_CREATES else _home(op)
 
 
 class _Case:
@@ -138,6 +107,7 @@ class _Case:
         self.diff = CaseDiff(tenant, case_id)
         self.prefix = f"stafett:{tenant}:{case_id}:"
         self.recreated: set[str] = set()
+        self.replayed: set[str] = set()
         self.resync_n: Counter[str] = Counter(
             ref.split("#resync-", 1)[0] for ref in rows if "#resync-" in ref
         )
@@ -152,11 +122,12 @@ class _Case:
         row = self.rows.get(op.op_ref)
         return None if row is None else row.state
 
+    def done(self, op: Operation | None) -> bool:
+        return op is not None and self.state(op) is OperationState.DONE
+
     def settled(self, item: DesiredItem) -> bool:
         """Every operation of the item is done or skipped (nothing of it is under way)."""
-        return all(
-            self.state(op) in (OperationState.DONE, OperationState.SKIPPED) for op in item.ops
-        )
+        return all(self.state(op) in _FINISHED for op in item.ops)
 
     def done_ids(self, ops: Sequence[Operation]) -> tuple[int, ...]:
         return tuple(self.rows[op.op_ref].id for op in ops if self.state(op) is OperationState.DONE)
@@ -185,16 +156,17 @@ class _Case:
             payload=payload.model_dump(mode="json"),
         )
 
-    def replay_all(self, target: Target, root: DesiredItem) -> None:
-        """The target's root is gone: every done operation of the target runs again, in order."""
-        for op in self.ops:
-            if op.target is not target or self.state(op) is not OperationState.DONE:
+    def replay(self, ops: Iterable[Operation], root: str) -> None:
+        """`root` (a plan or the archive case) is gone: its done operations run again, in
+        order."""
+        self.replayed.add(root)
+        for op in ops:
+            if self.state(op) is not OperationState.DONE:
                 continue
-            creates = op.kind in CREATE_KINDS
-            link = op.link if creates and op.link is not None else root.link
+            creates = op.kind in CREATE_KINDS and op.link is not None
             self.add(
-                link,
-                target,
+                op.link if creates and op.link is not None else root,
+                op.target,
                 Action.CREATE if creates else Action.UPDATE,
                 problem=MISSING if creates else None,
                 requeue=(self.rows[op.op_ref].id,),
@@ -215,27 +187,33 @@ class _Case:
         plans = [
             i
             for i in self.items.values()
-            if i.create is not None and i.create.kind in (OpKind.CREATE_PLAN, OpKind.TRANSFER_PLAN)
+            if i.create is not None and i.create.kind in _PLAN_CREATES
         ]
         root = next(
             (p for p in plans if p.create is not None and p.create.kind is OpKind.CREATE_PLAN), None
         )
-        if (
-            root is None
-            or root.create is None
-            or self.state(root.create) is not OperationState.DONE
-        ):
+        if root is None or not self.done(root.create):
             return
+        transfers = [p for p in plans if p is not root]
         if self.remote.plans.get(root.link) is None:
-            self.replay_all(Target.SAMSPILL, root)
-            return
+            if all(self.remote.plans.get(p.link) is None for p in transfers):
+                self.replay((op for op in self.ops if op.target is Target.SAMSPILL), root.link)
+                return
+            # Its IP exists, so it was closed by the transfer: replaying it would transfer
+            # it again (a second IP), and a closed plan is reported, never rewritten.
+            self.add(
+                root,
+                Target.SAMSPILL,
+                Action.REPORT,
+                problem=f"{MISSING} (closed: transferred to the IP)",
+            )
+        for plan_item in transfers:
+            if self.remote.plans.get(plan_item.link) is None and self.done(plan_item.create):
+                self.missing_ip(plan_item)
         for plan_item in plans:
-            if plan_item.create is None or self.state(plan_item.create) is not OperationState.DONE:
-                continue
             plan = self.remote.plans.get(plan_item.link)
-            if plan is None:
-                self.add(plan_item, Target.SAMSPILL, Action.REPORT, problem=MISSING)
-                continue
+            if plan is None or not self.done(plan_item.create):
+                continue  # reported or replayed above, or under way
             changed = self.adopt(plan_item, plan.plan_id)
             changed |= self.plan_lead(plan_item, plan)
             changed |= self.plan_status(plan_item, plan)
@@ -252,6 +230,29 @@ class _Case:
         for item in collection_items:
             self.collection_item(item)
         self.unknown_items()
+
+    def missing_ip(self, item: DesiredItem) -> None:
+        """The IP is gone while its stafettlogg is there: transfer again (the IP's history
+        replays) while the stafettlogg is open and not transferred remotely; otherwise it
+        cannot be transferred twice, and the IP is reported."""
+        assert item.create is not None
+        source = self.remote.plans.get(str(item.create.payload.get("plan_link")))
+        if source is not None and not source.closed and source.transferred_to is None:
+            self.replay(
+                (
+                    op
+                    for op in self.ops
+                    if op.target is Target.SAMSPILL and _plan_of(op) == item.link
+                ),
+                item.link,
+            )
+            return
+        self.add(
+            item,
+            Target.SAMSPILL,
+            Action.REPORT,
+            problem=f"{MISSING} (its stafettlogg is closed: it cannot be transferred again)",
+        )
 
     def locate(self, item: DesiredItem) -> str | None:
         """`recreate` when the item is settled, missing remotely and its plan is open."""
@@ -276,7 +277,7 @@ class _Case:
         lead = item.lead()
         if lead is None or item.create is None:
             return False
-        if not self.settled(item) or not _differing(person_fields(lead), plan.lead):
+        if not self.settled(item) or not differing(person_fields(lead), plan.lead):
             return False
         if plan.closed:
             self.add(
@@ -296,10 +297,10 @@ class _Case:
 
     def plan_status(self, item: DesiredItem, plan: RemotePlan) -> bool:
         closes = item.changes_of(OpKind.CLOSE_PLAN, OpKind.TRANSFER_PLAN)
-        if not all(
-            self.state(op) in (OperationState.DONE, OperationState.SKIPPED) for op in closes
-        ):
+        if not all(self.state(op) in _FINISHED for op in closes):
             return False
+        if closes and closes[-1].link in self.replayed:
+            return False  # its transfer runs again
         if plan.closed and not closes:
             self.add(item, Target.SAMSPILL, Action.REPORT, problem=CLOSED_REMOTELY)
             return True
@@ -399,7 +400,7 @@ class _Case:
             want = item_fields(create.kind, merged, ids)
         except PermanentError:
             return False  # a referenced item is not linked: nothing to compare against
-        fields = _differing(want, have)
+        fields = differing(want, have)
         if not fields:
             return False
         problem = f"{DIFFERENT}: {', '.join(fields)}"
@@ -472,19 +473,15 @@ class _Case:
             ),
             None,
         )
-        if (
-            root is None
-            or root.create is None
-            or self.state(root.create) is not OperationState.DONE
-        ):
+        if root is None or not self.done(root.create):
             return
         case = self.remote.archive
         if case is None:
-            self.replay_all(Target.P360, root)
+            self.replay((op for op in self.ops if op.target is Target.P360), root.link)
             return
         changed = self.adopt(root, case.case_number)
         closes = root.changes_of(OpKind.CLOSE_CASE)
-        if all(self.state(op) in (OperationState.DONE, OperationState.SKIPPED) for op in closes):
+        if all(self.state(op) in _FINISHED for op in closes):
             if case.closed and not closes:
                 self.add(root, Target.P360, Action.REPORT, problem=CLOSED_REMOTELY)
                 changed = True
@@ -534,6 +531,104 @@ class _Case:
                     problem=UNKNOWN,
                 )
 
+    # --- operations the outbox never had ----------------------------------------------
+
+    def never_queued(self) -> None:
+        """Insert the replayed operations the outbox lacks, in order (see the module
+        docstring): what exists already is adopted; what is missing is created unless it
+        would land after the end of its plan or archive case (then it is reported)."""
+        for op in self.ops:
+            if op.op_ref in self.rows:
+                continue
+            creates = op.kind in CREATE_KINDS and op.link is not None
+            item = op.link if creates else changed_item(op) or _home(op) or op.op_ref
+            assert item is not None
+            found = self.existing(op) if creates else None
+            if found is not None:
+                # It exists already: the inserted create is looked up and adopted by the
+                # dispatcher, so it sends nothing, even to a closed plan.
+                relink = self.links.get((op.target, item)) != found
+                self.add(
+                    item,
+                    op.target,
+                    Action.ADOPT,
+                    problem=NOT_QUEUED,
+                    insert=(op,),
+                    link=item if relink else None,
+                    remote_id=found if relink else None,
+                )
+                continue
+            blocked = self.blocked(op)
+            if blocked is not None:
+                self.add(item, op.target, Action.REPORT, problem=f"{NOT_QUEUED} ({blocked})")
+            elif creates:
+                self.add(
+                    item,
+                    op.target,
+                    Action.CREATE,
+                    problem=f"{MISSING} ({NOT_QUEUED})",
+                    insert=(op,),
+                )
+            else:
+                self.add(item, op.target, Action.UPDATE, problem=NOT_QUEUED, insert=(op,))
+
+    def blocked(self, op: Operation) -> str | None:
+        """Why `op` may not be appended to its queue (None: it may)."""
+        home = _home(op)
+        if home is None:
+            return None
+        for other in self.ops:
+            if (
+                other.kind in _ENDS[op.target]
+                and other.op_ref in self.rows
+                and self.state(other) is not OperationState.SKIPPED
+                and _home(other) == home
+            ):
+                return (
+                    "its plan is closed here"
+                    if op.target is Target.SAMSPILL
+                    else ("its archive case is closed here")
+                )
+        root = self.items.get(home)
+        gone_here = root is not None and self.done(root.create) and home not in self.replayed
+        if op.target is Target.SAMSPILL:
+            plan = self.remote.plans.get(home)
+            if plan is not None and plan.closed:
+                return "its plan is closed remotely"
+            if plan is None and gone_here:
+                return "its plan is missing remotely"
+            return None
+        if self.remote.archive is not None and self.remote.archive.closed:
+            return "its archive case is closed remotely"
+        if self.remote.archive is None and gone_here:
+            return "its archive case is missing remotely"
+        return None
+
+    def existing(self, op: Operation) -> str | None:
+        """The remote id of the item `op` creates, when it exists already."""
+        archive = self.remote.archive
+        if op.kind in _PLAN_CREATES:
+            plan = self.remote.plans.get(str(op.link))
+            return None if plan is None else plan.plan_id
+        if op.kind in COLLECTION_OF:
+            plan = self.remote.plans.get(str(op.payload.get("plan_link")))
+            found = (
+                None
+                if plan is None
+                else plan.find(
+                    COLLECTION_OF[op.kind],
+                    remote_id=self.links.get((Target.SAMSPILL, str(op.link))),
+                    reference=str(op.payload.get("external_reference")),
+                )
+            )
+            return None if found is None else found.id
+        if op.kind is OpKind.ENSURE_CASE:
+            return None if archive is None else archive.case_number
+        if op.kind is OpKind.CREATE_DOCUMENT and archive is not None:
+            numbers = archive.documents.get(op.op_ref, ())
+            return numbers[0] if numbers else None
+        return None
+
 
 def diff_case(
     tenant: str,
@@ -547,4 +642,5 @@ def diff_case(
     run = _Case(tenant, case_id, ops, rows, links, remote)
     run.samspill()
     run.archive()
+    run.never_queued()
     return run.diff

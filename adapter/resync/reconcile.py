@@ -3,6 +3,8 @@
 The same findings as resync (`adapter.resync.diff`), computed from reads only; every
 finding with a problem is drift: `missing remotely`, `different: …`, `closed remotely but
 open here`, `unknown remote item carrying our reference`, `not linked here`, ….
+A case whose remote cannot be read is counted in `unreadable` (and listed as drift): that
+is an operational failure, not drift.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class ReconcileReport:
 
     cases: int = 0
     drift: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: int = 0
 
     def as_json(self) -> dict[str, Any]:
         """`{"cases": n, "drift": [{"tenant", "case_id", "kind", "item", "problem"}]}`."""
@@ -39,6 +42,7 @@ async def reconcile(rt: Runtime, keys: Sequence[CaseKey] | None = None) -> Recon
     for start in range(0, len(chosen), BATCH):
         for diff in await analyse_cases(rt, chosen[start : start + BATCH]):
             report.cases += 1
+            report.unreadable += diff.unreadable
             report.drift.extend(finding_json(diff, f) for f in diff.drift)
     return report
 

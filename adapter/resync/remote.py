@@ -2,13 +2,16 @@
 
 Samspill: every plan the replayed operations create (``plan:stafettlogg``, ``plan:ip``),
 found by the remote id in the links table, else by its `externalReference`, with all its
-collections (`GET /plans/{id}` returns them). Public 360: the archive case by ExternalId
-and its documents with their remarks. No write is ever sent from here (GETs and SIF
-`Get*` only), so dry-run and reconcile are safe anywhere.
+collections (`GET /plans/{id}` returns them). An IP is also ours when it names our
+stafettlogg as `transferredFromPlanId`: a transfer answered 409 `already-transferred`
+adopts an IP made elsewhere, which carries another reference. Public 360: the archive case
+by ExternalId and its documents with their remarks. No write is ever sent from here (GETs
+and SIF `Get*` only), so dry-run and reconcile are safe anywhere.
 
 This module turns the wire shapes into `RemotePlan` / `RemoteArchive`; the few wire names
-it reads (`planId`, `status`, `planLead`, `externalReference`, `id`; `CaseNumber`,
-`Status`, `DocumentNumber`) are those of contracts/samspill.md and p360-sif.md.
+it reads (`planId`, `status`, `planLead`, `externalReference`, `transferredToPlanId`,
+`transferredFromPlanId`, `id`; `CaseNumber`, `Status`, `DocumentNumber`) are those of
+contracts/samspill.md and p360-sif.md.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class RemotePlan:
     lead: Mapping[str, Any]
     reference: str | None
     items: Mapping[str, tuple[RemoteItem, ...]]
+    transferred_to: str | None = None
 
     def find(self, collection: str, *, remote_id: str | None, reference: str) -> RemoteItem | None:
         """The item with `remote_id` (unless it carries another reference: ids can be reused
@@ -109,14 +113,18 @@ def _plan(raw: Mapping[str, Any]) -> RemotePlan:
             if isinstance(i, dict)
         )
     lead = raw.get("planLead")
-    reference = raw.get("externalReference")
     return RemotePlan(
         plan_id=str(raw.get("planId")),
         closed=raw.get("status") == "closed",
         lead=lead if isinstance(lead, dict) else {},
-        reference=reference if isinstance(reference, str) else None,
+        reference=_text(raw.get("externalReference")),
         items=items,
+        transferred_to=_text(raw.get("transferredToPlanId")),
     )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _archive(case: Mapping[str, Any], documents: Sequence[Mapping[str, Any]]) -> RemoteArchive:
@@ -130,6 +138,48 @@ def _archive(case: Mapping[str, Any], documents: Sequence[Mapping[str, Any]]) ->
         closed=case.get("Status") == CLOSED_STATUS,
         documents={k: tuple(v) for k, v in refs.items()},
     )
+
+
+async def _read_plan(
+    samspill: SamspillClient,
+    op: Operation,
+    links: Mapping[tuple[Target, str], str],
+    remote: RemoteCase,
+    op_ref: str,
+) -> Mapping[str, Any] | None:
+    """The plan `op` creates: by its linked id unless that id now names another case's plan
+    (ids are reused after a wipe), else by its reference; an IP also as the plan our
+    stafettlogg was transferred to."""
+    reference = str(op.payload["external_reference"])
+    source: RemotePlan | None = None
+    source_id: str | None = None
+    if op.kind is OpKind.TRANSFER_PLAN:
+        source_link = str(op.payload["plan_link"])
+        source = remote.plans.get(source_link)
+        source_id = links.get((Target.SAMSPILL, source_link)) if source is None else source.plan_id
+
+    def from_ours(raw: Mapping[str, Any] | None) -> bool:
+        return (
+            raw is not None
+            and source_id is not None
+            and raw.get("transferredFromPlanId") == source_id
+        )
+
+    linked = links.get((Target.SAMSPILL, str(op.link)))
+    if linked is not None:
+        raw = await samspill.get_plan(linked, op_ref=op_ref)
+        if raw is not None and (
+            raw.get("externalReference") in (None, reference) or from_ours(raw)
+        ):
+            return raw
+    found = await samspill.find_plans(reference, op_ref=op_ref)
+    if found:
+        return found[0]
+    if source is not None and source.transferred_to not in (None, linked):
+        raw = await samspill.get_plan(str(source.transferred_to), op_ref=op_ref)
+        if from_ours(raw):
+            return raw
+    return None
 
 
 async def read_case(
@@ -146,16 +196,7 @@ async def read_case(
         if op.kind in (OpKind.CREATE_PLAN, OpKind.TRANSFER_PLAN) and op.link is not None:
             if not isinstance(samspill, SamspillClient) or op.link in remote.plans:
                 continue
-            raw: Mapping[str, Any] | None = None
-            reference = str(op.payload["external_reference"])
-            linked = links.get((Target.SAMSPILL, op.link))
-            if linked is not None:
-                raw = await samspill.get_plan(linked, op_ref=op_ref)
-                if raw is not None and raw.get("externalReference") not in (None, reference):
-                    raw = None  # the id now names another case's plan (reused after a wipe)
-            if raw is None:
-                found = await samspill.find_plans(reference, op_ref=op_ref)
-                raw = found[0] if found else None
+            raw = await _read_plan(samspill, op, links, remote, op_ref)
             remote.plans[op.link] = None if raw is None else _plan(raw)
         elif op.kind is OpKind.ENSURE_CASE and isinstance(p360, P360Client):
             if remote.archive_read:

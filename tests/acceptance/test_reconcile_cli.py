@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def test_drift_is_reported_by_reconcile_and_repaired_by_resync_case(tmp_path: Pa
             ("measure", "measure:T2", "different: goalId"),
         }
 
-        fixed = stafett_json(url, db, "resync", "--case", CASE)
+        fixed = stafett_json(url, db, "resync", "--case", CASE, "--reason", "drift seen")
         assert fixed["created"] == 1 and fixed["updated"] >= 1
         plan_after = state(url)["samspill"]["plans"][0]
         assert _item(plan_after, "goals", ":goal:G2")["title"] == goal["title"]
@@ -68,11 +69,12 @@ def test_drift_is_reported_by_reconcile_and_repaired_by_resync_case(tmp_path: Pa
 
 
 def test_a_parked_case_is_listed_retried_and_skipped_with_an_audit_trail(tmp_path: Path) -> None:
-    """A SIF validation error parks; retry after the fix finishes; skip is audited."""
+    """A SIF validation error parks both cases' person sync; a retry needs a reason; after
+    the fix the retried case and the skipped one both finish; both actions are audited."""
     db = tmp_path / "stafett.db"
     fault = {
-        "match": {"method": "POST", "path": "CaseService/CreateCase"},
-        "action": {"p360_error": "Validation: Tittel er ugyldig"},
+        "match": {"method": "POST", "path": "ContactService/SynchronizePrivatePerson"},
+        "action": {"p360_error": "Validation: Fødselsnummer er ugyldig"},
         "times": None,
     }
     with mock_process() as url:
@@ -82,30 +84,58 @@ def test_a_parked_case_is_listed_retried_and_skipped_with_an_audit_trail(tmp_pat
         assert run["parked_cases"] == 2
         parked = stafett_json(url, db, "parked", "list")["operations"]
         assert {(p["tenant"], p["kind"]) for p in parked} == {
-            ("modum", "ensure-case"),
-            ("vardo", "ensure-case"),
+            ("modum", "sync-person"),
+            ("vardo", "sync-person"),
         }
-        assert all("Validation: Tittel er ugyldig" in p["reason"] for p in parked)
+        assert all("Validation: Fødselsnummer er ugyldig" in p["reason"] for p in parked)
 
         httpx.delete(f"{url}/_mock/faults").raise_for_status()
-        assert stafett_json(url, db, "parked", "retry", CASE)["retried"] == 1
+        unexplained = stafett(url, db, "parked", "retry", CASE)
+        assert unexplained.returncode == 2 and "--reason is required" in unexplained.stderr
+        retried = stafett_json(url, db, "parked", "retry", CASE, "--reason", "title fixed")
+        assert retried["retried"] == 1
         vardo = next(p for p in parked if p["tenant"] == "vardo")
         skipped = stafett(url, db, "parked", "skip", str(vardo["op_id"]), "--reason", "handled")
         assert skipped.returncode == 0, skipped.stderr
-        stafett_json(url, db, "run", "--once", "--max-wait", "0")
-        left = stafett_json(url, db, "parked", "list")["operations"]
-        assert [p for p in left if p["tenant"] == "modum"] == [], left
-        cases = state(url)["p360"]["cases"]
-        assert [c["ExternalId"]["Id"] for c in cases] == ["modum:BTI-2026-0042"]
+        finished = stafett_json(url, db, "run", "--once", "--max-wait", "0")
+        assert (finished["operations_pending"], finished["parked_cases"]) == (0, 0), finished
+        assert stafett_json(url, db, "parked", "list")["operations"] == []
+        archive = state(url)["p360"]
+        assert sorted(c["ExternalId"]["Id"] for c in archive["cases"]) == [
+            "modum:BTI-2026-0042",
+            "vardo:BS-2026-0007",
+        ]
+        assert len(archive["persons"]) == 1  # the skipped sync was not sent again
 
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT action, actor, reason, subject FROM audit").fetchall()
-    skip = [r for r in rows if r[0] == "operation.skip"]
-    assert skip == [("operation.skip", getpass.getuser(), "handled", vardo_ref(parked))]
-    assert any(r[0] == "parked.retry" and r[1] == getpass.getuser() for r in rows)
+        rows = conn.execute("SELECT action, actor, reason, subject, case_id FROM audit").fetchall()
+    me = getpass.getuser()
+    assert [r for r in rows if r[0] == "operation.skip"] == [
+        ("operation.skip", me, "handled", vardo_ref(parked), "BS-2026-0007")
+    ]
+    assert [r for r in rows if r[0] == "parked.retry"] == [
+        ("parked.retry", me, "title fixed", None, "BTI-2026-0042")
+    ]
+
+
+def test_reconcile_exits_1_when_a_remote_cannot_be_read(tmp_path: Path) -> None:
+    """Samspill answers 503 to every read: reconcile says so on stderr and exits 1."""
+    db = tmp_path / "stafett.db"
+    fault = {"match": {"method": "GET", "path": "/samspill/"}, "action": {"status": 503}}
+    with mock_process() as url:
+        httpx.post(f"{url}/_mock/internal/events", json=_open_case_events())
+        assert stafett_json(url, db, "run", "--once")["parked_cases"] == 0
+        httpx.post(f"{url}/_mock/faults", json=[{**fault, "times": None}]).raise_for_status()
+        failed = stafett(url, db, "reconcile", "--json")
+    assert failed.returncode == 1, failed.stderr
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last == "error: 1 cases could not be read remotely (see the report)"
+    report = json.loads(failed.stdout)
+    assert report["cases"] == 1
+    assert [d["problem"] for d in report["drift"]] == ["remote unreadable (TransientError)"]
 
 
 def vardo_ref(parked: list[dict[str, Any]]) -> str:
-    """The op_ref of Vardø's parked ensure-case (the audit's subject)."""
+    """The op_ref of Vardø's parked person sync (the audit's subject)."""
     assert any(p["tenant"] == "vardo" for p in parked)
-    return "stafett:vardo:BS-2026-0007:archive-case:main"
+    return "stafett:vardo:BS-2026-0007:archive-person:child"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import json
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -30,7 +33,7 @@ def test_resync_after_a_wipe_recreates_the_state_and_then_sends_nothing(tmp_path
         assert {"action": "create", "item": "plan:stafettlogg"}.items() <= dry["actions"][0].items()
         assert state(url)["samspill"]["plans"] == []
 
-        done = stafett_json(url, db, "resync", "--all")
+        done = stafett_json(url, db, "resync", "--all", "--reason", "mock wiped")
         assert (done["created"], done["updated"]) == (dry["created"], dry["updated"])
         assert done["reported"] == []
         after = state(url)
@@ -38,12 +41,31 @@ def test_resync_after_a_wipe_recreates_the_state_and_then_sends_nothing(tmp_path
         assert normalize(after) == normalize(before)
 
         sent = writes(url)
-        again = stafett_json(url, db, "resync", "--all")
+        again = stafett_json(url, db, "resync", "--all", "--reason", "check")
         assert writes(url) == sent
         assert (again["created"], again["updated"], again["adopted"]) == (0, 0, 0)
         assert again["unchanged"] > 0
+
+        nothing = stafett_json(url, db, "resync", "--all", "--dry-run")
+        assert nothing["actions"] == [] and nothing["cases"] == 2
 
         httpx.post(f"{url}/_mock/reset").raise_for_status()
         listed = stafett_json(url, db, "resync", "--all", "--dry-run")
         assert writes(url) == 0
         assert len(listed["actions"]) == dry["created"] + dry["updated"]
+
+    with sqlite3.connect(db) as conn:
+        runs = conn.execute(
+            "SELECT actor, reason, details FROM audit WHERE action = 'resync.run' ORDER BY id"
+        ).fetchall()
+        cases = conn.execute("SELECT count(*) FROM audit WHERE action = 'resync.case'").fetchone()
+    me = getpass.getuser()
+    assert [(actor, reason) for actor, reason, _ in runs] == [
+        (me, None),
+        (me, "mock wiped"),
+        (me, "check"),
+        (me, None),
+        (me, None),
+    ]
+    assert [json.loads(d)["dry_run"] for _, _, d in runs] == [True, False, False, True, True]
+    assert cases == (2,)  # the converging run changed both cases; the second changed none

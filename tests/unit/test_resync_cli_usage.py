@@ -18,11 +18,14 @@ CONFIG = str(Path(__file__).resolve().parents[2] / "config" / "demo.toml")
         [],
         ["--all", "--tenant", "modum"],
         ["--all", "--since", "last week"],
-        ["--tenant", "nowhere"],
+        ["--tenant", "nowhere", "--reason", "x"],
+        ["--all"],
+        ["--all", "--reason", "  "],
     ],
 )
 def test_resync_bad_usage_exits_2(args: list[str], tmp_path: Path) -> None:
-    """No selector, two selectors, a bad date or an unknown tenant: exit 2, nothing opened."""
+    """No selector, two selectors, a bad date, an unknown tenant, or a converging run with
+    no reason: exit 2, nothing opened."""
     env = {"STAFETT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
     result = CliRunner().invoke(app, ["--config", CONFIG, "resync", *args], env=env)
     assert result.exit_code == 2, result.output

@@ -15,6 +15,7 @@ from adapter.planning.payloads import (
     EnsureArchiveCase,
     Payload,
     PersonRef,
+    TransferPlan,
     UpdateGoal,
 )
 from adapter.resync.diff import Action, diff_case, same
@@ -312,3 +313,128 @@ async def test_a_linked_plan_of_another_case_is_passed_over_for_ours_by_referenc
     assert (await read_case(CaseKey(tenant=T, case_id=C), OPS, LINKS, client, None)).plans == {
         "plan:stafettlogg": None
     }
+
+
+TRANSFER = _op(
+    OpKind.TRANSFER_PLAN,
+    "plan:ip",
+    TransferPlan(
+        plan_link="plan:stafettlogg",
+        coordinator=PersonRef(name="Kari Koordinator", nin=None),
+        external_reference=f"{PREFIX}:plan:ip",
+    ),
+    "plan:ip",
+)
+IP_GOAL = _op(
+    OpKind.CREATE_GOAL,
+    "goal:G2",
+    CreateGoal(plan_link="plan:ip", title="Mestrer", external_reference=f"{PREFIX}:goal:G2"),
+    "ip/goal:G2",
+)
+IP_OPS = (*OPS, TRANSFER, IP_GOAL)
+IP_LINKS = {**LINKS, (Target.SAMSPILL, "plan:ip"): "P2", (Target.SAMSPILL, "ip/goal:G2"): "g2"}
+
+
+def _ip_remote(*, stafettlogg: bool = True, ip: bool = True, reopened: bool = False) -> RemoteCase:
+    remote = _remote(_goal(), closed=not reopened)
+    source = remote.plans["plan:stafettlogg"]
+    assert source is not None
+    remote.plans["plan:stafettlogg"] = (
+        RemotePlan(
+            plan_id="P1",
+            closed=not reopened,
+            lead=source.lead,
+            reference=source.reference,
+            items=source.items,
+            transferred_to=None if reopened else "P2",
+        )
+        if stafettlogg
+        else None
+    )
+    goal = RemoteItem("g2", f"{PREFIX}:goal:G2", {"title": "Mestrer", "status": "active"})
+    remote.plans["plan:ip"] = (
+        RemotePlan(
+            plan_id="P2",
+            closed=False,
+            lead={"name": "Kari Koordinator"},
+            reference=f"{PREFIX}:plan:ip",
+            items={"goals": (goal,)},
+        )
+        if ip
+        else None
+    )
+    return remote
+
+
+def _ip_diff(remote: RemoteCase, ops: tuple[Operation, ...] = IP_OPS) -> dict[str, Any]:
+    rows = {ref: row for ref, row in _rows(IP_OPS).items() if ref in {o.op_ref for o in ops}}
+    diff = diff_case(T, C, IP_OPS, rows, IP_LINKS, remote)
+    return {f.item: f for f in diff.findings}
+
+
+def test_a_missing_stafettlogg_whose_ip_exists_is_reported_and_nothing_is_requeued() -> None:
+    """Closed by its transfer: reported; nothing of it or of the transfer runs again."""
+    found = _ip_diff(_ip_remote(stafettlogg=False))
+    assert found["plan:stafettlogg"].action is Action.REPORT
+    assert all(not f.requeue and not f.insert for f in found.values())
+    assert found["plan:ip"].action is Action.UNCHANGED
+    assert found["ip/goal:G2"].action is Action.UNCHANGED
+
+
+def test_a_missing_ip_replays_the_transfer_and_its_own_items_only_from_an_open_stafettlogg() -> (
+    None
+):
+    """Open, untransferred source: the transfer and the IP's goal are requeued, nothing of
+    the stafettlogg; a closed source reports the IP instead."""
+    reopened = _ip_diff(_ip_remote(ip=False, reopened=True))
+    rows = _rows(IP_OPS)
+    requeued = sorted(i for f in reopened.values() for i in f.requeue)
+    assert requeued == [rows[TRANSFER.op_ref].id, rows[IP_GOAL.op_ref].id]
+    assert reopened["plan:stafettlogg"].action is Action.UNCHANGED  # the transfer closes it
+    closed = _ip_diff(_ip_remote(ip=False))
+    assert closed["plan:ip"].action is Action.REPORT
+    assert all(not f.requeue for f in closed.values())
+
+
+def test_operations_never_queued_are_inserted_in_order_or_reported_after_the_end() -> None:
+    """The IP goal (and a goal update on the closed stafettlogg) never reached the outbox:
+    the missing IP goal is inserted to be created; the update is reported (plan closed)."""
+    remote = _ip_remote()
+    ip = remote.plans["plan:ip"]
+    assert ip is not None
+    remote.plans["plan:ip"] = RemotePlan(ip.plan_id, False, ip.lead, ip.reference, {"goals": ()})
+    found = _ip_diff(remote, tuple(o for o in IP_OPS if o not in (IP_GOAL, GOAL_DONE)))
+    assert found["ip/goal:G2"].action is Action.CREATE
+    assert found["ip/goal:G2"].insert == (IP_GOAL,)
+    assert found["goal:G1"].action is Action.REPORT
+    assert found["goal:G1"].problem == "not in the outbox (its plan is closed here)"
+
+
+async def test_an_ip_linked_or_found_through_its_stafettlogg_is_ours_whatever_its_reference() -> (
+    None
+):
+    """After a 409 adoption the IP carries another reference: it is ours when it names our
+    stafettlogg as `transferredFromPlanId`, linked or not."""
+    source = {
+        "planId": "P1",
+        "status": "closed",
+        "externalReference": f"{PREFIX}:plan:stafettlogg",
+        "transferredToPlanId": "P9",
+    }
+    made_elsewhere = {
+        "planId": "P9",
+        "status": "active",
+        "externalReference": "elsewhere:ip-1",
+        "transferredFromPlanId": "P1",
+    }
+    stranger = {**made_elsewhere, "planId": "P8", "transferredFromPlanId": "P7"}
+    client = _Plans({"P1": source, "P9": made_elsewhere, "P8": stranger})
+    key = CaseKey(tenant=T, case_id=C)
+    linked = {**LINKS, (Target.SAMSPILL, "plan:ip"): "P9"}
+    for links in (linked, LINKS):
+        remote = await read_case(key, (PLAN, TRANSFER), links, client, None)
+        ip = remote.plans["plan:ip"]
+        assert ip is not None and ip.plan_id == "P9"
+    wrong = {**LINKS, (Target.SAMSPILL, "plan:ip"): "P8"}
+    client.plans["P1"] = {**source, "transferredToPlanId": None}
+    assert (await read_case(key, (PLAN, TRANSFER), wrong, client, None)).plans["plan:ip"] is None
