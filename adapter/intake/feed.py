@@ -7,6 +7,7 @@ transaction), so a crash re-reads at most one page, and storing is idempotent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -76,8 +77,8 @@ async def poll_feed(
                 endpoint="/events",
                 status=response.status_code,
             )
-        body = response.json()
-        events = body.get("events", []) if isinstance(body, dict) else []
+        body = _page_of(response, tenant.key)
+        events: list[object] = body.get("events", [])
         for raw in events:
             receipts.append(
                 await receive_object(
@@ -90,11 +91,27 @@ async def poll_feed(
                 )
             )
         pages += 1
-        next_cursor = body.get("next_cursor") if isinstance(body, dict) else None
+        next_cursor = body.get("next_cursor")
         if isinstance(next_cursor, str) and next_cursor and next_cursor != cursor:
             await store.set_cursor(tenant.key, FEED_CURSOR, next_cursor)
             cursor = next_cursor
-        if not (isinstance(body, dict) and body.get("has_more")):
+        if not body.get("has_more"):
             break
     log.info("feed polled", tenant=tenant.key, pages=pages, events=len(receipts))
     return PollReport(tenant.key, pages, tuple(receipts))
+
+
+def _page_of(response: httpx.Response, tenant: str) -> dict[str, Any]:
+    """The page object of a 200 answer; `TransientError` (never quoting the body) when the
+    body is not `{"events": [...], ...}` — the cursor stays, the next tick tries again."""
+    try:
+        body = response.json()
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("events", []), list):
+        raise TransientError(
+            f"feed of {tenant} answered HTTP 200 with a body that is not a page of events",
+            endpoint="/events",
+            status=response.status_code,
+        )
+    return body
