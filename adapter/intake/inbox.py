@@ -23,6 +23,8 @@ class EventSink(Protocol):
 
     async def insert_rejected(self, rec: RejectedRecord) -> int: ...
 
+    async def conflict_field(self, rec: InboundEvent) -> str | None: ...
+
 
 class Inbox:
     """Stores events durably before a door acknowledges them.
@@ -38,6 +40,10 @@ class Inbox:
     async def accept(self, rec: InboundEvent) -> InsertOutcome:
         """Store a validated event: accepted, duplicate (no-op) or conflict (stored rejected)."""
         return await self._sink.insert_event(rec)
+
+    async def conflict_field(self, rec: InboundEvent) -> str:
+        """The field an event that came back ``CONFLICT`` conflicts on: `event_id` or `sequence`."""
+        return await self._sink.conflict_field(rec) or "event_id"
 
     async def reject(self, rec: RejectedRecord) -> None:
         """Store refused input with its reason, so that nothing vanishes without a trace."""

@@ -200,14 +200,18 @@ async def receive_object(
         return Receipt(ReceiptOutcome.ACCEPTED, event_id=event_id, line=line)
     if outcome is InsertOutcome.DUPLICATE:
         return Receipt(ReceiptOutcome.DUPLICATE, event_id=event_id, line=line)
+    field = await inbox.conflict_field(record)
+    clash = (
+        "the same event_id was stored before with other content"
+        if field == "event_id"
+        else "the case's sequence already holds another event"
+    )
     return Receipt(
         ReceiptOutcome.REJECTED,
         event_id=event_id,
         line=line,
-        field="event_id",
-        message=_where(line, event_id)
-        + "event_id/sequence: conflicts with a stored event (same id or case sequence, "
-        "other content)",
+        field=field,
+        message=f"{_where(line, event_id)}{field}: conflict: {clash}",
     )
 
 

@@ -110,6 +110,15 @@ class EventsRepo(RepoBase):
 
         return await self._db.write(tx)
 
+    async def conflict_field(self, rec: InboundEvent) -> str | None:
+        """The field a conflict of `rec` is on (`event_id` or `sequence`); None if it is none."""
+
+        async def tx(conn: AsyncConnection) -> str | None:
+            found = await _classify(conn, rec)
+            return found[1] if found is not None and found[0] is InsertOutcome.CONFLICT else None
+
+        return await self._db.read(tx)
+
     async def _store_conflict(
         self, conn: AsyncConnection, rec: InboundEvent, field: str | None, reason: str
     ) -> None:

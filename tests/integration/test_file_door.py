@@ -153,3 +153,27 @@ async def test_lines_that_broke_the_bookkeeping_are_each_kept_and_the_file_goes_
     rows = await store.list_events(EventState.REJECTED, limit=10)
     assert sorted(r.line for r in rows if r.line is not None) == [1, 2, 3, 4, 5, 6]
     assert [r.sequence for r in rows if r.line == 1] == [None]
+
+
+async def test_a_conflict_names_the_field_the_store_recorded(
+    store: Store, rules: RulesLookup, tmp_path: Path
+) -> None:
+    """Same id with other content → field event_id; a new id on a taken case sequence →
+    field sequence; the report and the stored row agree."""
+    base = _first_modum_event()
+    await ingest_file(
+        _write(tmp_path / "one.jsonl", [json.dumps(base).encode()]), inbox=Inbox(store), rules=rules
+    )
+    other_content = {**base, "occurred_at": "2026-01-12T09:41:00+01:00"}
+    other_id = {**base, "event_id": "0b9f1c1e-5d7e-4d38-9a51-2f4f7f3c1a10"}
+    lines = [json.dumps(other_content).encode(), json.dumps(other_id).encode()]
+    report = await ingest_file(
+        _write(tmp_path / "two.jsonl", lines), inbox=Inbox(store), rules=rules
+    )
+    assert [(r.line, r.field) for r in report.rejections] == [(1, "event_id"), (2, "sequence")]
+    assert report.rejections[1].message == (
+        "line 2, event 0b9f1c1e-5d7e-4d38-9a51-2f4f7f3c1a10: sequence: conflict: the case's "
+        "sequence already holds another event"
+    )
+    stored = await store.list_events(EventState.REJECTED, limit=10)
+    assert [r.field for r in stored] == ["event_id", "sequence"]

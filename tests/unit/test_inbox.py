@@ -29,6 +29,10 @@ class FakeSink:
         self.rejected.append(rec)
         return len(self.rejected)
 
+    async def conflict_field(self, rec: InboundEvent) -> str | None:
+        known = self.events.get(rec.event_id)
+        return "event_id" if known is not None and known.content_hash != rec.content_hash else None
+
 
 def event(content_hash: str = "h1") -> InboundEvent:
     return InboundEvent(
