@@ -16,6 +16,7 @@ means:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ _IN_CALL_MAX_S = 1.0
 
 ClientLookup = Callable[[str, Target], TargetClient | None]
 """(tenant, target) → the client of that tenant's remote, or None when it has none."""
+
+Sleep = Callable[[float], Awaitable[None]]
+_Outcome = tuple[StoredOperation, Result] | None
 
 
 @dataclass
@@ -90,6 +94,7 @@ class Dispatcher:
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
         on_done: Callable[[StoredOperation, Result], Awaitable[None]] | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._store = store
         self._clients = clients
@@ -99,39 +104,117 @@ class Dispatcher:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._metrics = metrics
         self._on_done = on_done
+        self._sleep = sleep
         self._links: dict[tuple[str, str, Target], dict[str, str]] = {}
+        self._calls: dict[tuple[int, int], asyncio.Task[Result]] = {}
+        self._lost: set[tuple[int, int]] = set()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Claim nothing more: the pass in progress ends once its running operations end."""
+        self._stopping = True
+
+    @property
+    def stopping(self) -> bool:
+        """Whether `stop` was called."""
+        return self._stopping
 
     async def run_pass(self) -> DispatchReport:
         """Claim and run due operations until none is due now; returns what happened.
 
         Up to `concurrency` operations run at once; as they finish, their successes are
         recorded together in one transaction (group commit) and the freed slots claim the
-        next due operations (the store never hands out two of one case and target).
+        next due operations (the store never hands out two of one case and target). While
+        any run, a heartbeat extends their leases every `heartbeat_seconds`; one whose lease
+        was lost (taken over elsewhere) is stopped and records nothing. After `stop`, no
+        new operation is claimed.
         """
         report = DispatchReport()
         # Links learnt in this pass (ours, just committed) or read once from the store. The
         # cache lives for one pass only, so a link re-pointed elsewhere (resync) is re-read.
         self._links = {}
+        running: dict[asyncio.Task[_Outcome], StoredOperation] = {}
+        beat = asyncio.create_task(self._heartbeat(running, report))
+        try:
+            await self._drain(running, report)
+        finally:
+            beat.cancel()
+            for task in running:  # only when the pass itself is cancelled: leases expire
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+        return report
+
+    async def _drain(
+        self, running: dict[asyncio.Task[_Outcome], StoredOperation], report: DispatchReport
+    ) -> None:
         limit = max(1, self._settings.concurrency)
-        running: set[asyncio.Task[tuple[StoredOperation, Result] | None]] = set()
         exhausted = False
         while True:
             free = limit - len(running)
-            if free > 0 and not exhausted:
+            if free > 0 and not exhausted and not self._stopping:
                 claimed = await self._store.claim_operations(
                     self._owner, self._clock(), limit=free, lease_s=self._settings.lease_seconds
                 )
                 for op in claimed:
-                    running.add(asyncio.create_task(self._run(op, report)))
+                    self._stop_stale(op, running, report)
+                    running[asyncio.create_task(self._run(op, report))] = op
                 exhausted = not claimed
             if not running:
-                return report
-            finished, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            # surface bugs here: _run handles every error it expects
-            successes = [r for r in (task.result() for task in finished) if r is not None]
+                return
+            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            successes: list[tuple[StoredOperation, Result]] = []
+            for task in finished:
+                del running[task]
+                outcome = task.result()  # surface bugs here: _run handles what it expects
+                if outcome is not None:
+                    successes.append(outcome)
             if successes:
                 await self._complete(successes, report)
             exhausted = False  # a finished operation may have freed the next one
+
+    def _stop_stale(
+        self,
+        op: StoredOperation,
+        running: Mapping[asyncio.Task[_Outcome], StoredOperation],
+        report: DispatchReport,
+    ) -> None:
+        """A claim handed us an operation we still run: its old lease was lost; stop that run."""
+        for other in running.values():
+            if other.id == op.id:
+                self._lose(other, report)
+
+    def _lose(self, op: StoredOperation, report: DispatchReport) -> None:
+        """Stop the run of `op` whose lease is gone (its call, or the call before it starts)."""
+        key = _attempt_key(op)
+        call = self._calls.get(key)
+        if key in self._lost or (call is not None and call.done()):
+            return  # already stopped, or finished: the store refuses to record its outcome
+        self._lost.add(key)
+        report.lost += 1
+        log.warning("lease lost; the running operation is stopped", op_ref=op.op_ref)
+        if call is not None:
+            call.cancel()
+
+    async def _heartbeat(
+        self, running: Mapping[asyncio.Task[_Outcome], StoredOperation], report: DispatchReport
+    ) -> None:
+        """Every `heartbeat_seconds`, extend the leases of the operations still running."""
+        while True:
+            try:
+                await self._sleep(self._settings.heartbeat_seconds)
+                live = [(task, op) for task, op in running.items() if not task.done()]
+                if not live:
+                    continue
+                until = self._clock() + timedelta(seconds=self._settings.lease_seconds)
+                ids = [op.id for _, op in live]
+                held = await self._store.extend_leases(ids, self._owner, until)
+            except Exception:  # a store hiccup: the leases still have time; try next beat
+                log.exception("lease heartbeat failed")
+                continue
+            for task, op in live:
+                if op.id not in held and not task.done():  # done meanwhile: nothing to stop
+                    self._lose(op, report)
 
     async def _resolve(self, op: StoredOperation, payload: Payload) -> dict[str, str]:
         keys = [k for k in link_keys(payload) if k != LEAD_LINK]
@@ -186,11 +269,15 @@ class Dispatcher:
             max_s=_IN_CALL_MAX_S,
         )
 
-    async def _run(
-        self, op: StoredOperation, report: DispatchReport
-    ) -> tuple[StoredOperation, Result] | None:
-        """One attempt; failures are recorded here, a success is returned for group commit."""
+    async def _run(self, op: StoredOperation, report: DispatchReport) -> _Outcome:
+        """One attempt; failures are recorded here, a success is returned for group commit.
+
+        The remote part runs as a task of its own, so a heartbeat that finds the lease lost
+        can stop it; a stopped attempt records nothing (the new holder owns the operation).
+        """
         target = op.target.value
+        key = _attempt_key(op)
+        outcome = "error"
         try:
             client = self._clients(op.tenant, op.target)
             if client is None:
@@ -199,22 +286,39 @@ class Dispatcher:
                 )
             payload = PAYLOADS[OpKind(op.kind)].model_validate_json(op.payload)
             ids = await self._resolve(op, payload)
-            result = await self._attempt(client, op, payload, ids)
+            if key in self._lost:
+                raise asyncio.CancelledError  # lost before the call began: never send it
+            call = asyncio.create_task(self._attempt(client, op, payload, ids))
+            self._calls[key] = call
+            try:
+                result = await call
+            finally:
+                del self._calls[key]
+        except asyncio.CancelledError:
+            if key not in self._lost:
+                raise  # the pass itself is cancelled
+            outcome = "lease-lost"
+            return None
         except AmbiguousError as exc:
+            outcome = _outcome(exc)
             await self._backoff(op, exc, report, unknown=True)
         except TransientError as exc:
+            outcome = _outcome(exc)
             await self._backoff(op, exc, report, unknown=False)
         except PermanentError as exc:
+            outcome = _outcome(exc)
             await self._park(op, exc, report)
         except Exception as exc:  # a bug must park one operation, not stop the service
             log.exception("operation failed unexpectedly", op_ref=op.op_ref, kind=op.kind)
             await self._park(op, RemoteError(f"internal error: {type(exc).__name__}"), report)
         else:
+            outcome = "ok" if result.status is None else str(result.status)
             return op, result
         finally:
+            self._lost.discard(key)
             report.by_kind[op.kind] = report.by_kind.get(op.kind, 0) + 1
             if self._metrics is not None:
-                self._metrics.remote_calls.labels(target, "attempt").inc()
+                self._metrics.remote_calls.labels(target, outcome).inc()
         return None
 
     async def _complete(
@@ -263,6 +367,10 @@ class Dispatcher:
         report.lost += not ok
         if self._metrics is not None:
             self._metrics.retries.labels(op.target.value).inc()
+        if exc.status == 429 and exc.retry_after is not None:
+            await self._pause_queue(
+                op, now + timedelta(seconds=min(exc.retry_after, s.retry_after_cap_s))
+            )
         log.info(
             "operation will be retried",
             op_ref=op.op_ref,
@@ -271,6 +379,20 @@ class Dispatcher:
             in_seconds=round(delay, 3),
             ambiguous=unknown,
         )
+
+    async def _pause_queue(self, op: StoredOperation, until: datetime) -> None:
+        """A 429 is the remote's rate limit for the tenant's client, not for one operation:
+        every waiting operation of that tenant and target waits until `until` (persisted,
+        so other replicas and `run --once` see it too)."""
+        paused = await self._store.defer_operations(op.tenant, op.target, until)
+        if paused:
+            log.info(
+                "rate limited; the tenant's queue waits",
+                tenant=op.tenant,
+                target=op.target.value,
+                operations=paused,
+                until=until.isoformat(),
+            )
 
     async def _park(self, op: StoredOperation, exc: RemoteError, report: DispatchReport) -> None:
         error = _describe(exc)
@@ -282,6 +404,26 @@ class Dispatcher:
         if self._metrics is not None:
             self._metrics.parks.labels(op.target.value).inc()
         log.warning("operation parked", op_ref=op.op_ref, kind=op.kind, error=_loggable(exc))
+
+
+def _attempt_key(op: StoredOperation) -> tuple[int, int]:
+    """One claim of an operation: every claim counts `attempts` up, so this names the lease."""
+    return op.id, op.attempts
+
+
+def _outcome(exc: RemoteError) -> str:
+    """The `status` label of a failed attempt: its HTTP error status, else its error class.
+
+    Bounded: HTTP statuses and a handful of class names (a SIF business error is HTTP 200,
+    so it counts by class).
+    """
+    if exc.status is not None and not 200 <= exc.status < 300:
+        return str(exc.status)
+    if isinstance(exc, AmbiguousError):
+        return "ambiguous"
+    if isinstance(exc, TransientError):
+        return "transient"
+    return "permanent"
 
 
 def _loggable(exc: RemoteError) -> str:

@@ -45,6 +45,8 @@ class DispatchSettings(_Frozen):
 
     concurrency: PositiveInt = 16
     lease_seconds: PositiveInt = 60
+    heartbeat_seconds: PositiveFloat = 15.0
+    """How often the leases of running operations are extended (see `_lease_outlasts_beats`)."""
     in_call_attempts: PositiveInt = 3
     backoff_base_s: PositiveFloat = 2.0
     backoff_max_s: PositiveFloat = 900.0
@@ -55,6 +57,17 @@ class DispatchSettings(_Frozen):
     def _max_not_below_base(self) -> Self:
         if self.backoff_max_s < self.backoff_base_s:
             raise ValueError("backoff_max_s must not be below backoff_base_s")
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_beats(self) -> Self:
+        # A lease must survive two missed heartbeats (a slow store write, a busy loop), or
+        # another replica may take over an operation that is still running.
+        if self.lease_seconds < 3 * self.heartbeat_seconds:
+            raise ValueError(
+                f"lease_seconds ({self.lease_seconds}) must be at least 3 x heartbeat_seconds "
+                f"({self.heartbeat_seconds})"
+            )
         return self
 
 

@@ -273,6 +273,49 @@ class OperationsRepo(RepoBase):
         """Move the lease of an operation `owner` holds to `until` (heartbeat)."""
         return await self._by_holder(op_id, owner, {"leased_until": until})
 
+    async def extend_leases(self, op_ids: Sequence[int], owner: str, until: datetime) -> set[int]:
+        """`extend_lease` for many operations in one statement; returns the ids still held
+        (an id missing from the answer lost its lease: stop working on it)."""
+        if not op_ids:
+            return set()
+        o = operations
+
+        async def tx(conn: AsyncConnection) -> set[int]:
+            rows = await conn.execute(
+                update(o)
+                .where(
+                    o.c.id.in_(list(op_ids)),
+                    o.c.state == _S.IN_FLIGHT.value,
+                    o.c.lease_owner == owner,
+                )
+                .values(leased_until=until)
+                .returning(o.c.id)
+            )
+            return set(rows.scalars())
+
+        return await self._db.write(tx)
+
+    async def defer_operations(self, tenant: str, target: Target, until: datetime) -> int:
+        """Hold every waiting (`pending`, `unknown`) operation of a tenant and target that
+        would fall due before `until` until then (a rate limit's `Retry-After`, which holds
+        for the tenant's client, not one operation). Returns how many were moved."""
+        o = operations
+
+        async def tx(conn: AsyncConnection) -> int:
+            result = await conn.execute(
+                update(o)
+                .where(
+                    o.c.tenant == tenant,
+                    o.c.target == target.value,
+                    o.c.state.in_(_CLAIMABLE),
+                    or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at < until),
+                )
+                .values(next_attempt_at=until)
+            )
+            return result.rowcount
+
+        return await self._db.write(tx)
+
     async def complete_operation(
         self,
         op_id: int,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from adapter.dispatch.worker import Dispatcher
 from adapter.errors import AmbiguousError, PermanentError, TransientError
+from adapter.metrics import Metrics
 from adapter.planning.operations import Operation, OpKind, Target, op_ref
 from adapter.planning.payloads import CreateGoal, Payload, UpdateGoal
 from adapter.settings import DispatchSettings
@@ -200,3 +201,70 @@ async def test_cases_run_in_parallel_up_to_the_concurrency(store: Store, clock: 
     report = await _dispatcher(store, target, clock, concurrency=4).run_pass()
     assert report.done == 12
     assert 1 < target.peak <= 4
+
+
+def _vardo_goal(case: str) -> Operation:
+    payload = CreateGoal(plan_link="plan:stafettlogg", title="Mål", external_reference="x")
+    return Operation(
+        op_ref=op_ref("vardo", case, "goal", "G1"),
+        tenant="vardo",
+        case_id=case,
+        target=Target.SAMSPILL,
+        kind=OpKind.CREATE_GOAL,
+        link="goal:G1",
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+async def test_a_429_pauses_every_operation_of_that_tenant_and_target(
+    store: Store, clock: FakeClock
+) -> None:
+    """The rate limit is per client: after one 429 with Retry-After 120 s, the tenant's other
+    Samspill cases wait too; another tenant flows on; after 120 s all run."""
+    await _setup(store, "C1", "C2")
+    await store.put_link("vardo", "V1", Target.SAMSPILL, "plan:stafettlogg", "P-V1")
+    limited, same_tenant, other_tenant = _goal("C1", "G1"), _goal("C2", "G1"), _vardo_goal("V1")
+    await store.add_operations([limited, same_tenant, other_tenant])
+    answer = TransientError("429", status=429, retry_after=120)
+    target = ScriptedTarget(script={limited.op_ref: [answer]})
+    dispatcher = _dispatcher(store, target, clock, concurrency=1)
+    first = await dispatcher.run_pass()
+    assert [ref for _, ref in target.calls] == [limited.op_ref, other_tenant.op_ref]
+    assert (first.retried, first.done) == (1, 1)
+    clock.advance(119)
+    assert (await dispatcher.run_pass()).ran == 0
+    clock.advance(1)
+    assert (await dispatcher.run_pass()).done == 2
+
+
+async def test_remote_calls_are_counted_by_status_and_operations_by_target(
+    store: Store, clock: FakeClock
+) -> None:
+    """`stafett_remote_calls` carries the HTTP status (or the error class), never one label."""
+    await _setup(store, "C1", "C2", "C3")
+    created, refused, unclear = _goal("C1", "G1"), _goal("C2", "G1"), _goal("C3", "G1")
+    await store.add_operations([created, refused, unclear])
+    target = ScriptedTarget(
+        script={
+            created.op_ref: [Result(remote_id="g", status=201)],
+            refused.op_ref: [PermanentError("422", status=422)],
+            unclear.op_ref: [AmbiguousError("read timeout")],
+        }
+    )
+    metrics = Metrics()
+    dispatcher = Dispatcher(
+        store,
+        lambda tenant, t: target,
+        owner="test",
+        settings=DispatchSettings(),
+        clock=clock,
+        metrics=metrics,
+    )
+    await dispatcher.run_pass()
+
+    def calls(status: str) -> float | None:
+        labels = {"target": "samspill", "status": status}
+        return metrics.registry.get_sample_value("stafett_remote_calls_total", labels)
+
+    assert (calls("201"), calls("422"), calls("ambiguous")) == (1.0, 1.0, 1.0)
+    assert calls("attempt") is None

@@ -1,0 +1,176 @@
+"""The dispatcher's leases: a heartbeat keeps a long call's lease, a lost lease stops the
+call, and a stop claims nothing new. Time is a fake clock; the heartbeat's sleep moves it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from adapter.dispatch.worker import Dispatcher
+from adapter.planning.operations import Operation, OpKind, Target, op_ref
+from adapter.planning.payloads import CreateGoal, Payload
+from adapter.settings import DispatchSettings
+from adapter.store import Store
+from adapter.store.states import OperationState
+from adapter.targets.result import Result
+from tests.integration.conftest import FakeClock
+
+LEASE_S = 60
+BEAT_S = 15.0
+_GIVE_UP = 200
+
+
+@dataclass
+class GatedTarget:
+    """Each call waits until `gate` opens; records calls and whether one was cancelled."""
+
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    calls: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    on_release: Callable[[], Awaitable[None]] | None = None
+
+    async def execute(
+        self, kind: OpKind, payload: Payload, ids: Mapping[str, str], *, op_ref: str
+    ) -> Result:
+        self.calls.append(op_ref)
+        try:
+            await self.gate.wait()
+        except asyncio.CancelledError:
+            self.cancelled.append(op_ref)
+            raise
+        if self.on_release is not None:
+            await self.on_release()
+        return Result(remote_id="ours", status=201)
+
+    async def lookup(
+        self, kind: OpKind, payload: Payload, ids: Mapping[str, str], *, op_ref: str
+    ) -> Result | None:
+        return None
+
+
+@dataclass
+class Beats:
+    """The heartbeat's sleep: moves the fake clock, then runs `on_beat(n)` for beat n."""
+
+    clock: FakeClock
+    on_beat: Callable[[int], Awaitable[None]]
+    count: int = 0
+
+    gate: asyncio.Event | None = None
+
+    async def __call__(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.count += 1
+        await self.on_beat(self.count)
+        if self.count >= _GIVE_UP and self.gate is not None:
+            self.gate.set()  # a broken heartbeat fails the test instead of hanging it
+        await asyncio.sleep(0)
+
+
+def _goal(case: str) -> Operation:
+    payload = CreateGoal(plan_link="plan:stafettlogg", title="Mål", external_reference="x")
+    return Operation(
+        op_ref=op_ref("modum", case, "goal", "G1"),
+        tenant="modum",
+        case_id=case,
+        target=Target.SAMSPILL,
+        kind=OpKind.CREATE_GOAL,
+        link="goal:G1",
+        payload=payload.model_dump(mode="json"),
+    )
+
+
+async def _setup(store: Store, *cases: str) -> None:
+    for case in cases:
+        await store.put_link("modum", case, Target.SAMSPILL, "plan:stafettlogg", f"P-{case}")
+        await store.add_operations([_goal(case)])
+
+
+def _dispatcher(
+    store: Store, target: GatedTarget, clock: FakeClock, beats: Beats, concurrency: int = 4
+) -> Dispatcher:
+    settings = DispatchSettings(
+        concurrency=concurrency, lease_seconds=LEASE_S, heartbeat_seconds=BEAT_S
+    )
+    return Dispatcher(
+        store, lambda tenant, t: target, owner="me", settings=settings, clock=clock, sleep=beats
+    )
+
+
+async def test_a_call_longer_than_the_lease_keeps_it_by_heartbeat(
+    store: Store, clock: FakeClock
+) -> None:
+    """Two minutes into a call (twice the lease) no other replica may take the operation."""
+    await _setup(store, "C1")
+    taken_over: list[list[str]] = []
+
+    async def rival_looks() -> None:
+        taken_over.append(await store.release_expired_leases(clock.now))
+
+    target = GatedTarget(on_release=rival_looks)
+    started: list[datetime] = []
+
+    async def on_beat(n: int) -> None:
+        if target.calls and not started:
+            started.append(clock.now)
+        if started and clock.now - started[0] >= timedelta(seconds=2 * LEASE_S):
+            target.gate.set()
+
+    report = await _dispatcher(
+        store, target, clock, Beats(clock, on_beat, gate=target.gate)
+    ).run_pass()
+    assert taken_over == [[]]
+    assert (report.done, report.lost) == (1, 0)
+    assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "ours"
+
+
+async def test_a_lost_lease_stops_the_call_and_records_nothing(
+    store: Store, clock: FakeClock
+) -> None:
+    """Another replica took the operation over: our call is cancelled, its result is theirs."""
+    await _setup(store, "C1")
+    target = GatedTarget()
+
+    taken: list[int] = []
+
+    async def on_beat(n: int) -> None:
+        if target.calls and not taken:
+            # our call runs; the rival saw our lease run out (a stalled process), took over
+            taken.append(n)
+            stalled = clock.now + timedelta(seconds=LEASE_S)
+            released = await store.release_expired_leases(stalled)
+            [theirs] = await store.claim_operations("rival", stalled)
+            assert released == [theirs.op_ref]
+            assert await store.complete_operation(theirs.id, "rival", stalled, remote_id="R")
+
+    report = await _dispatcher(
+        store, target, clock, Beats(clock, on_beat, gate=target.gate)
+    ).run_pass()
+    assert target.cancelled == [_goal("C1").op_ref]
+    assert (report.done, report.lost) == (0, 1)
+    assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "R"
+
+
+async def test_after_stop_nothing_new_is_claimed_and_the_running_call_finishes(
+    store: Store, clock: FakeClock
+) -> None:
+    """A stop during a pass lets the running operation complete and claims no other."""
+    await _setup(store, "C1", "C2")
+    target = GatedTarget()
+    dispatcher: Dispatcher | None = None
+
+    async def on_beat(n: int) -> None:
+        if target.calls and dispatcher is not None:
+            dispatcher.stop()
+            target.gate.set()
+
+    dispatcher = _dispatcher(
+        store, target, clock, Beats(clock, on_beat, gate=target.gate), concurrency=1
+    )
+    report = await dispatcher.run_pass()
+    assert (report.done, target.calls) == (1, [_goal("C1").op_ref])
+    second = await store.get_operation_by_ref(_goal("C2").op_ref)
+    assert second is not None and second.state is OperationState.PENDING
+    assert (await dispatcher.run_pass()).ran == 0  # stopped for good
