@@ -4,6 +4,9 @@ The scheduler is never the queue nor the coordination between replicas (the stor
 each job just calls one coroutine of the service. Jobs have fixed ids, `coalesce=True`,
 `max_instances=1` and a misfire grace, so a slow tick is never run twice at once and a
 late one runs once, not many times.
+
+A job's interval is the `SchedulerSettings` field `{job_id}_interval_s`. Adding a tick is
+one id in `JOB_IDS` and one entry in the service's tick table (plus its interval setting).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from adapter.logs import get_logger
 from adapter.settings import SchedulerSettings
 
-__all__ = ["JOB_IDS", "build_scheduler"]
+__all__ = ["JOB_IDS", "Tick", "build_scheduler", "interval_of"]
 
 log = get_logger(__name__)
 
@@ -25,6 +28,14 @@ Tick = Callable[[], Awaitable[object]]
 
 JOB_IDS = ("poll", "plan", "dispatch", "reconcile", "deadlines")
 """The fixed ids of the service's jobs, in the order they are added."""
+
+
+def interval_of(settings: SchedulerSettings, job_id: str) -> float:
+    """Seconds between two runs of `job_id`: the setting `{job_id}_interval_s`."""
+    value = getattr(settings, f"{job_id}_interval_s", None)
+    if not isinstance(value, int | float):
+        raise ValueError(f"scheduler settings have no {job_id}_interval_s for job {job_id!r}")
+    return float(value)
 
 
 def _guarded(name: str, tick: Tick) -> Callable[[], Awaitable[None]]:
@@ -39,13 +50,9 @@ def _guarded(name: str, tick: Tick) -> Callable[[], Awaitable[None]]:
 
 def build_scheduler(settings: SchedulerSettings, ticks: Mapping[str, Tick]) -> AsyncIOScheduler:
     """A scheduler (not started) with one interval job per tick named in `JOB_IDS`."""
-    intervals = {
-        "poll": settings.poll_interval_s,
-        "plan": settings.plan_interval_s,
-        "dispatch": settings.dispatch_interval_s,
-        "reconcile": settings.reconcile_interval_s,
-        "deadlines": settings.deadlines_interval_s,
-    }
+    unknown = set(ticks) - set(JOB_IDS)
+    if unknown:
+        raise ValueError(f"ticks without a job id in JOB_IDS: {sorted(unknown)}")
     scheduler = AsyncIOScheduler(
         job_defaults={
             "coalesce": True,
@@ -59,7 +66,7 @@ def build_scheduler(settings: SchedulerSettings, ticks: Mapping[str, Tick]) -> A
             continue
         scheduler.add_job(
             _guarded(job_id, tick),
-            IntervalTrigger(seconds=intervals[job_id]),
+            IntervalTrigger(seconds=interval_of(settings, job_id)),
             id=job_id,
             name=job_id,
             replace_existing=True,

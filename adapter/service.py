@@ -1,9 +1,10 @@
 """The long-running service: scheduler ticks, the HTTP port, and a graceful stop.
 
 `serve` runs until SIGTERM/SIGINT (or `stop` is set): the scheduler fires the ticks, uvicorn
-serves the push door, health and metrics. On stop, no new tick starts, the tick in progress
-finishes (its operations complete or keep their lease, to be taken over after expiry),
-then the HTTP port and the store close.
+serves the push door, health and metrics. On stop, no new tick starts and the dispatcher
+claims no new operation; every tick in progress is awaited (its running operations
+complete, or keep their lease to be taken over after expiry); then the HTTP port closes,
+and the caller closes the store.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 
@@ -21,10 +23,11 @@ from adapter.runner.deadlines import deadline_report, oslo_today, overdue_counts
 from adapter.runner.once import poll_all
 from adapter.runner.plan_step import plan_pending
 from adapter.runner.runtime import Runtime
-from adapter.scheduler import build_scheduler
+from adapter.scheduler import Tick, build_scheduler
+from adapter.store.store import Store
 from adapter.web import create_web_app
 
-__all__ = ["refresh_gauges", "serve"]
+__all__ = ["refresh_gauges", "serve", "singleton_tick"]
 
 log = get_logger(__name__)
 
@@ -34,54 +37,113 @@ async def refresh_gauges(rt: Runtime) -> None:
     for tenant, counts in (await rt.store.event_counts_by_tenant()).items():
         for state, n in counts.items():
             rt.metrics.events.labels(tenant, state.value).set(n)
-    for tenant, op_counts in (await rt.store.operation_counts_by_tenant()).items():
+    for (tenant, target), op_counts in (await rt.store.operation_counts_by_queue()).items():
         for op_state, n in op_counts.items():
-            rt.metrics.operations.labels(tenant, "all", op_state.value).set(n)
+            rt.metrics.operations.labels(tenant, target.value, op_state.value).set(n)
     age = await rt.store.oldest_pending_age(rt.clock())
     rt.metrics.queue_age.set(0 if age is None else age.total_seconds())
 
 
+def singleton_tick(store: Store, name: str, tick: Tick) -> Tick:
+    """`tick`, run by one replica at a time (`store.singleton(name)`: a PostgreSQL advisory
+    lock); a replica that finds the lock taken skips this turn."""
+
+    async def run() -> None:
+        async with store.singleton(name) as mine:
+            if not mine:
+                log.info("periodic job is running on another replica; skipped", job=name)
+                return
+            await tick()
+
+    return run
+
+
 class _Ticks:
-    """The service's ticks; one lock makes plan and dispatch turns never overlap in-process."""
+    """The service's ticks and how each runs (`as_mapping` is the table the scheduler fires).
+
+    - a *turn* (poll, plan, dispatch) never overlaps another turn of this process (one lock);
+    - a *singleton* (reconcile, deadlines) runs on one replica at a time (advisory lock).
+
+    Adding a tick: its method here, one line in `as_mapping`, its id in `JOB_IDS` and its
+    `{id}_interval_s` setting. Every tick is tracked, so `stop` can wait for those in
+    progress; none starts after it.
+    """
 
     def __init__(self, rt: Runtime) -> None:
         self._rt = rt
         self._dispatcher = rt.dispatcher()
         self.busy = asyncio.Lock()
+        self._stopping = False
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def as_mapping(self) -> dict[str, Tick]:
+        """Job id → the tick the scheduler fires."""
+        return {
+            "poll": self._turn(self.poll),
+            "plan": self._turn(self.plan),
+            "dispatch": self._turn(self.dispatch),
+            "reconcile": self._singleton("reconcile", self.reconcile),
+            "deadlines": self._singleton("deadlines", self.deadlines),
+        }
 
     async def poll(self) -> None:
-        async with self.busy:
-            await poll_all(self._rt)
+        """Poll every tenant's feed once."""
+        await poll_all(self._rt)
 
     async def plan(self) -> None:
-        async with self.busy:
-            await plan_pending(self._rt.store, self._rt.rules, self._rt.lookup)
+        """Plan the stored events that wait."""
+        await plan_pending(self._rt.store, self._rt.rules, self._rt.lookup)
 
     async def dispatch(self) -> None:
-        async with self.busy:
-            await self._rt.store.release_expired_leases(self._rt.clock())
-            await self._dispatcher.run_pass()
+        """Take over expired leases, then run the due operations."""
+        await self._rt.store.release_expired_leases(self._rt.clock())
+        await self._dispatcher.run_pass()
 
     async def reconcile(self) -> None:
+        """Refresh the gauges and record the drift between the remotes and the record."""
         await refresh_gauges(self._rt)
-        report = await reconcile(self._rt)  # reads only: no lock needed
+        report = await reconcile(self._rt)
         record_drift(self._rt.metrics, report)
         if report.drift:
             log.warning("reconcile found drift", cases=report.cases, items=len(report.drift))
 
     async def deadlines(self) -> None:
+        """Set the overdue-cases gauge per tenant on today's Oslo date."""
         rows = await deadline_report(self._rt.store, oslo_today(self._rt.clock))
         for tenant, n in overdue_counts(rows, self._rt.settings.tenants).items():
             self._rt.metrics.deadlines_overdue.labels(tenant).set(n)
 
-    def as_mapping(self) -> dict[str, Callable[[], Awaitable[object]]]:
-        return {
-            "poll": self.poll,
-            "plan": self.plan,
-            "dispatch": self.dispatch,
-            "reconcile": self.reconcile,
-            "deadlines": self.deadlines,
-        }
+    async def stop(self) -> None:
+        """Start no tick from now on, claim no new operation, and wait for the ticks in
+        progress (their running operations finish, or keep their lease to be taken over)."""
+        self._stopping = True
+        self._dispatcher.stop()
+        while self._running:
+            await asyncio.wait(set(self._running))  # never cancels them (unlike gather)
+
+    def _turn(self, tick: Tick) -> Tick:
+        async def run() -> None:
+            async with self.busy:
+                if not self._stopping:  # a stop may have come while this turn waited
+                    await tick()
+
+        return self._tracked(run)
+
+    def _singleton(self, name: str, tick: Tick) -> Tick:
+        return self._tracked(singleton_tick(self._rt.store, name, tick))
+
+    def _tracked(self, tick: Tick) -> Tick:
+        async def run() -> None:
+            task = asyncio.current_task()
+            if self._stopping or task is None:
+                return
+            self._running.add(task)
+            try:
+                await tick()
+            finally:
+                self._running.discard(task)
+
+        return run
 
 
 class _QuietServer(uvicorn.Server):
@@ -126,8 +188,8 @@ async def serve(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
     await asyncio.wait({web_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
     log.info("service stopping")
     scheduler.pause()
-    async with ticks.busy:  # the tick in progress finishes; none starts after
-        scheduler.shutdown(wait=False)
+    await ticks.stop()  # the ticks in progress finish; none starts after
+    scheduler.shutdown(wait=False)
     server.should_exit = True
     await asyncio.gather(web_task, return_exceptions=True)
     stop_task.cancel()

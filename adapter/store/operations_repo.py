@@ -573,6 +573,24 @@ class OperationsRepo(RepoBase):
             out.setdefault(tenant, dict.fromkeys(_S, 0))[state] = n
         return out
 
+    async def operation_counts_by_queue(
+        self,
+    ) -> dict[tuple[str, Target], dict[OperationState, int]]:
+        """Per (tenant, target), the number of operations in each state (zeros included)."""
+
+        async def tx(conn: AsyncConnection) -> dict[tuple[str, Target], dict[OperationState, int]]:
+            o = operations
+            stmt = select(o.c.tenant, o.c.target, o.c.state, func.count()).group_by(
+                o.c.tenant, o.c.target, o.c.state
+            )
+            out: dict[tuple[str, Target], dict[OperationState, int]] = {}
+            for tenant, target, state, n in await conn.execute(stmt):
+                queue = (tenant, Target(target))
+                out.setdefault(queue, dict.fromkeys(_S, 0))[OperationState(state)] = int(n)
+            return out
+
+        return await self._db.read(tx)
+
     async def _op_counts(self, tenant: str | None) -> dict[tuple[str, OperationState], int]:
         async def tx(conn: AsyncConnection) -> dict[tuple[str, OperationState], int]:
             stmt = select(operations.c.tenant, operations.c.state, func.count()).group_by(
