@@ -50,7 +50,8 @@ class _Token:
 
 
 class TokenCache:
-    """The current access token of one tenant; `clock` is monotonic seconds."""
+    """The current access token of one tenant; `clock` gives seconds (monotonic by default;
+    the runtime passes its own clock, so a fake clock in tests drives renewal too)."""
 
     def __init__(
         self,

@@ -38,6 +38,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -172,6 +173,10 @@ def _calm(error: RemoteError) -> RemoteError:
     )
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def _text(value: Any) -> str | None:
     return str(value) if isinstance(value, str | int) and str(value) else None
 
@@ -181,7 +186,8 @@ class P360Client:
 
     `document_hosts` and `feed_api_key` are the tenant's `feed` settings used to fetch
     documents (`fetch_http` defaults to `http`); `closing_summary` provides the summary for
-    `render="closing-summary"` documents (see the module docstring).
+    `render="closing-summary"` documents (see the module docstring); `clock` (aware UTC)
+    judges an HTTP-date `Retry-After`.
     """
 
     def __init__(
@@ -195,6 +201,7 @@ class P360Client:
         closing_summary: SummaryProvider | None = None,
         fetch_http: httpx.AsyncClient | None = None,
         retry_after_cap_s: float | None = None,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         if config.base_url is None:
             raise PermanentError(f"tenant {tenant!r} has no archive base_url")
@@ -207,6 +214,7 @@ class P360Client:
         self._closing_summary = closing_summary
         self._fetch_http = fetch_http or http
         self._retry_after_cap_s = retry_after_cap_s
+        self._clock = clock
         if config.key is not None:
             register_secret(config.key.get_secret_value())
 
@@ -502,7 +510,11 @@ class P360Client:
                 status=401,
             )
         error = classify(
-            response, op_ref=op_ref, endpoint=endpoint, retry_after_cap_s=self._retry_after_cap_s
+            response,
+            op_ref=op_ref,
+            endpoint=endpoint,
+            retry_after_cap_s=self._retry_after_cap_s,
+            now=self._clock(),
         )
         if error is not None:
             raise error if creates else _calm(error)

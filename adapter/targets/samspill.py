@@ -23,7 +23,7 @@ responsibility or a measure names it as `participantId` / `responsibleParticipan
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -95,6 +95,10 @@ P = TypeVar("P", bound=Payload)
 Handler = Callable[[Payload, Mapping[str, str], str], Awaitable[Result]]
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def _day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -130,7 +134,10 @@ def _as(kind: type[P], payload: Payload) -> P:
 
 
 class SamspillClient:
-    """One tenant's Samspill API over the shared HTTP client and that tenant's token cache."""
+    """One tenant's Samspill API over the shared HTTP client and that tenant's token cache.
+
+    `clock` (aware UTC) judges an HTTP-date `Retry-After`; tests pass their fake clock.
+    """
 
     def __init__(
         self,
@@ -140,8 +147,10 @@ class SamspillClient:
         base_url: str,
         access_areas: Iterable[str] = ALL_ACCESS_AREAS,
         retry_after_cap_s: float | None = None,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._http = http
+        self._clock = clock
         self._tokens = tokens
         self._base = base_url.rstrip("/")
         self._access_areas = tuple(access_areas)
@@ -551,7 +560,9 @@ class SamspillClient:
                 endpoint=endpoint_of(response.request),
                 status=409,
             )
-        raise_for_outcome(response, op_ref=op_ref, retry_after_cap_s=self._retry_after_cap_s)
+        raise_for_outcome(
+            response, op_ref=op_ref, retry_after_cap_s=self._retry_after_cap_s, now=self._clock()
+        )
 
 
 def _goal_fields(p: CreateGoal | UpdateGoal, ids: Mapping[str, str], op_ref: str) -> dict[str, Any]:

@@ -226,3 +226,21 @@ async def test_a_failed_read_back_after_the_transfer_never_transfers_twice(
     assert len(_plans(state, f"{V}:plan:ip")) == 1
     assert duplicates(state) == []
     assert normalize(state) == await _clean(tmp_path)
+
+
+async def test_the_token_is_renewed_before_it_expires_on_the_fake_clock(tmp_path: Path) -> None:
+    """An hour into a run (fake time) the client fetches a new token before the old one
+    expires: no request is refused with 401."""
+    clock = SharedClock()
+    events = example_events("modum")
+    half = len(events) // 2
+    async with open_engine(demo_settings(tmp_path / "t.db"), app=mock_for(clock), clock=clock) as e:
+        await e.seed(events[:half])
+        await e.drain()
+        clock.advance(3590)  # the demo token lives 3600 s; renewal is due 60 s before
+        await e.seed(events[half:])
+        report = await e.drain()
+        sent = e.sent
+    assert (report.operations_pending, report.parked_cases) == (0, 0)
+    assert [s.status for s in sent].count(401) == 0
+    assert len([s for s in sent if s.path == "/connect/token"]) == 2

@@ -75,7 +75,7 @@ class Env:
 
 
 @asynccontextmanager
-async def _env(*, all_called: bool) -> AsyncIterator[Env]:
+async def _env(*, all_called: bool, clock: datetime | None = None) -> AsyncIterator[Env]:
     router = respx.MockRouter(assert_all_called=all_called, assert_all_mocked=True)
     issued: list[str] = []
 
@@ -94,7 +94,10 @@ async def _env(*, all_called: bool) -> AsyncIterator[Env]:
     with router:
         async with httpx.AsyncClient(transport=httpx.MockTransport(router.handler)) as http:
             client = SamspillClient(
-                http, TokenCache(http, creds, clock=lambda: 0.0), base_url=BASE + "/"
+                http,
+                TokenCache(http, creds, clock=lambda: 0.0),
+                base_url=BASE + "/",
+                clock=(lambda: clock) if clock is not None else lambda: datetime.now(UTC),
             )
             yield Env(router, client, issued)
 
@@ -575,6 +578,18 @@ async def test_429_is_transient_with_retry_after(env: Env) -> None:
         await env.client.execute(OpKind.CREATE_GOAL, CREATES[3][1], IDS, op_ref="op")
     assert type(caught.value) is TransientError
     assert caught.value.retry_after == 4.0
+
+
+async def test_an_http_date_retry_after_is_judged_on_the_clients_clock() -> None:
+    """`Retry-After: <date>` two minutes after the (fake) now waits 120 s, not wall time."""
+    now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    async with _env(all_called=True, clock=now) as made:
+        made.router.post(f"{BASE}/plans/P1/goals").respond(
+            429, headers={"Retry-After": "Mon, 02 Nov 2026 09:02:00 GMT"}
+        )
+        with pytest.raises(TransientError) as caught:
+            await made.client.execute(OpKind.CREATE_GOAL, CREATES[3][1], IDS, op_ref="op")
+    assert caught.value.retry_after == 120.0
 
 
 async def test_5xx_and_read_timeout_on_create_are_ambiguous(env: Env) -> None:
