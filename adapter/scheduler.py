@@ -26,7 +26,7 @@ log = get_logger(__name__)
 
 Tick = Callable[[], Awaitable[object]]
 
-JOB_IDS = ("poll", "plan", "dispatch", "reconcile", "deadlines")
+JOB_IDS = ("poll", "plan", "dispatch", "reconcile", "deadlines", "expiry", "retention")
 """The fixed ids of the service's jobs, in the order they are added."""
 
 

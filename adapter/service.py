@@ -20,8 +20,10 @@ import uvicorn
 from adapter.logs import get_logger
 from adapter.resync import reconcile, record_drift
 from adapter.runner.deadlines import deadline_report, oslo_today, overdue_counts
+from adapter.runner.expiry import store_expiries
 from adapter.runner.once import poll_all
 from adapter.runner.plan_step import plan_pending
+from adapter.runner.retention import purge_expired_cases
 from adapter.runner.runtime import Runtime
 from adapter.scheduler import Tick, build_scheduler
 from adapter.store.store import Store
@@ -62,7 +64,8 @@ class _Ticks:
     """The service's ticks and how each runs (`as_mapping` is the table the scheduler fires).
 
     - a *turn* (poll, plan, dispatch) never overlaps another turn of this process (one lock);
-    - a *singleton* (reconcile, deadlines) runs on one replica at a time (advisory lock).
+    - a *singleton* (reconcile, deadlines, expiry, retention) runs on one replica at a time
+      (advisory lock).
 
     Adding a tick: its method here, one line in `as_mapping`, its id in `JOB_IDS` and its
     `{id}_interval_s` setting. Every tick is tracked, so `stop` can wait for those in
@@ -84,6 +87,8 @@ class _Ticks:
             "dispatch": self._turn(self.dispatch),
             "reconcile": self._singleton("reconcile", self.reconcile),
             "deadlines": self._singleton("deadlines", self.deadlines),
+            "expiry": self._singleton("expiry", self.expiry),
+            "retention": self._singleton("retention", self.retention),
         }
 
     async def poll(self) -> None:
@@ -112,6 +117,18 @@ class _Ticks:
         rows = await deadline_report(self._rt.store, oslo_today(self._rt.clock))
         for tenant, n in overdue_counts(rows, self._rt.settings.tenants).items():
             self._rt.metrics.deadlines_overdue.labels(tenant).set(n)
+
+    async def expiry(self) -> None:
+        """Store a `consent.expired` event for every consent past its `valid_to` (Oslo)."""
+        report = await store_expiries(self._rt.store, self._rt.lookup, oslo_today(self._rt.clock))
+        if report.stored:
+            log.info("consents expired", events=report.stored)
+
+    async def retention(self) -> None:
+        """Purge the personal data of closed cases whose retention time has passed."""
+        report = await purge_expired_cases(self._rt.store, self._rt.settings, self._rt.clock())
+        if report.purged or report.waiting:
+            log.info("retention", purged=report.purged, waiting=report.waiting)
 
     async def stop(self) -> None:
         """Start no tick from now on, claim no new operation, and wait for the ticks in

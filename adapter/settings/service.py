@@ -79,6 +79,8 @@ class SchedulerSettings(_Frozen):
     dispatch_interval_s: PositiveInt = 2
     reconcile_interval_s: PositiveInt = 3600
     deadlines_interval_s: PositiveInt = 3600
+    expiry_interval_s: PositiveInt = 3600
+    retention_interval_s: PositiveInt = 86400
     misfire_grace_s: PositiveInt = 30
 
 

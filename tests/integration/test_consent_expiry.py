@@ -13,6 +13,7 @@ from typing import Any
 
 from adapter.planning import CaseState
 from adapter.runner.expiry import store_expiries
+from adapter.service import _Ticks
 from adapter.store.states import EventSource, EventState
 from tests.integration.test_transfer_saga import CASE, Saga, saga, vardo_events
 from tests.support.remote_state import duplicates
@@ -89,4 +90,18 @@ async def test_the_expiry_job_stores_one_event_however_often_it_runs(saga: Saga)
     assert (first.stored, second.stored, second.already_stored) == (1, 0, 1)
     rejected = await saga.store.list_events(EventState.REJECTED)
     assert rejected == []
+    await rt.close()
+
+
+async def test_the_service_s_expiry_tick_stores_the_event(saga: Saga) -> None:
+    """`stafett run` fires the same job on its scheduler (as a periodic singleton)."""
+    await saga.feed(vardo_events())
+    rt = await saga.runtime("first")
+    await saga.drain(rt)
+    saga.clock.now = AFTER_VALID_TO
+    await _Ticks(rt).as_mapping()["expiry"]()
+    stored = await saga.store.events_for_case("vardo", CASE)
+    assert [(e.type, e.state) for e in stored if e.source is EventSource.INTERNAL] == [
+        ("consent.expired", EventState.ACCEPTED)
+    ]
     await rt.close()

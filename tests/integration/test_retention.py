@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from adapter.planning import CaseState
 from adapter.runner.retention import purge_expired_cases
+from adapter.service import _Ticks
 from adapter.store.states import EventState
 from adapter.store.tables import cases, events, operations
 from tests.integration.test_transfer_saga import Saga, saga
@@ -95,4 +96,16 @@ async def test_a_case_with_parked_work_is_not_purged_until_it_is_resolved(saga: 
     assert report.parked_cases == 1
     waiting = await purge_expired_cases(saga.store, saga.settings, AFTER_DUE)
     assert (waiting.purged, waiting.waiting) == (0, 1)
+    await rt.close()
+
+
+async def test_the_service_s_retention_tick_purges(saga: Saga) -> None:
+    """`stafett run` fires the same job on its scheduler (as a periodic singleton)."""
+    await saga.feed(_modum())
+    rt = await saga.runtime("first")
+    await saga.drain(rt)
+    saga.clock.now = AFTER_DUE
+    await _Ticks(rt).as_mapping()["retention"]()
+    record = await saga.store.load_case("modum", CASE)
+    assert record is not None and record.purged_at is not None
     await rt.close()

@@ -48,17 +48,24 @@ async def test_a_failing_tick_is_contained() -> None:
 
 def test_each_job_runs_at_its_own_interval_setting() -> None:
     """A job's interval is the setting `{id}_interval_s`: a new tick needs no wiring here."""
-    settings = SchedulerSettings(reconcile_interval_s=120, deadlines_interval_s=7200)
+    settings = SchedulerSettings(
+        reconcile_interval_s=120,
+        deadlines_interval_s=7200,
+        expiry_interval_s=600,
+        retention_interval_s=43200,
+    )
     assert [interval_of(settings, job) for job in JOB_IDS] == [
         settings.poll_interval_s,
         settings.plan_interval_s,
         settings.dispatch_interval_s,
         120,
         7200,
+        600,
+        43200,
     ]
 
 
 def test_a_tick_without_a_job_id_is_refused() -> None:
     """A tick the service offers but `JOB_IDS` does not name would never run: refused."""
-    with pytest.raises(ValueError, match="expiry"):
-        build_scheduler(SchedulerSettings(), {"expiry": _noop})
+    with pytest.raises(ValueError, match="nightly"):
+        build_scheduler(SchedulerSettings(), {"nightly": _noop})
