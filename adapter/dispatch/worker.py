@@ -33,6 +33,7 @@ from adapter.store.operations_repo import Completion
 from adapter.store.records import StoredOperation
 from adapter.store.states import Target
 from adapter.store.store import Store
+from adapter.targets.attempt import attempt_scope
 from adapter.targets.result import Result, TargetClient
 
 __all__ = ["LEAD_LINK", "ClientLookup", "DispatchReport", "Dispatcher", "link_keys"]
@@ -262,12 +263,13 @@ class Dispatcher:
         async def call() -> Result:  # a coroutine function: tenacity awaits it
             return await client.execute(kind, payload, ids, op_ref=op.op_ref)
 
-        return await in_call_retry(
-            call,
-            attempts=self._settings.in_call_attempts,
-            base_s=min(_IN_CALL_BASE_S, self._settings.backoff_base_s),
-            max_s=_IN_CALL_MAX_S,
-        )
+        with attempt_scope():  # what the client prepares is kept across these retries
+            return await in_call_retry(
+                call,
+                attempts=self._settings.in_call_attempts,
+                base_s=min(_IN_CALL_BASE_S, self._settings.backoff_base_s),
+                max_s=_IN_CALL_MAX_S,
+            )
 
     async def _run(self, op: StoredOperation, report: DispatchReport) -> _Outcome:
         """One attempt; failures are recorded here, a success is returned for group commit.

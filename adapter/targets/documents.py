@@ -2,7 +2,8 @@
 
 A `document_ref` is fetched only from a host in the tenant's `feed.document_hosts` (exact
 host match; anything else is refused without a request), with the feed's bearer key,
-streamed under a size cap. Inline `content_base64` is decoded and checked the same way.
+streamed under a size cap, never following a redirect (a 3xx is refused). Inline
+`content_base64` is decoded and checked the same way.
 Every document must be `application/pdf` (declared, and served as such), must parse as a
 PDF, and must match its `sha256` when one is given.
 
@@ -122,7 +123,8 @@ async def _download(
     request = http.build_request("GET", url, headers=headers)
     endpoint = f"GET document from {host}"
     try:
-        response = await http.send(request, stream=True)
+        # never follow a redirect, even on a client that does: it could leave document_hosts
+        response = await http.send(request, stream=True, follow_redirects=False)
         try:
             return await _read(response, host, max_bytes)
         finally:
@@ -135,6 +137,11 @@ async def _download(
 
 
 async def _read(response: httpx.Response, host: str, max_bytes: int) -> bytes:
+    if response.is_redirect or 300 <= response.status_code < 400:
+        raise PermanentError(
+            f"document refused: redirect ({response.status_code} from {host!r}); documents "
+            "are fetched only from the tenant's document_hosts, without redirects"
+        )
     if not 200 <= response.status_code < 300:
         await response.aread()
         error = classify(response, endpoint=f"document from {host}")

@@ -9,8 +9,10 @@ Operations (contracts/p360-sif.md, domain rule 6):
 
 - SYNC_PERSON → `ContactService/SynchronizePrivatePerson` (no address, ever) → `Recno`.
 - ENSURE_CASE → `CaseService/GetCases` by ExternalId; adopt, else `CreateCase` screened
-  (public Title, AccessCode/Paragraph, FNR class, unofficial Sakspart) → `CaseNumber`. A
-  create that fails because another attempt won the race is adopted after a new lookup.
+  (public Title, AccessCode/Paragraph, FNR class, unofficial Sakspart, the tenant's
+  ResponsibleEnterpriseNumber: without one the create is refused, permanently, before any
+  request) → `CaseNumber`. A create that fails because another attempt won the race is
+  adopted after a new lookup.
 - CREATE_DOCUMENT → bytes from `adapter.targets.documents` (or the closing summary
   rendered by `adapter.targets.summary`), then `DocumentService/CreateDocument` with the
   op_ref as the remark `stafett-ref` → `DocumentNumber`. `lookup` lists the case's
@@ -55,6 +57,7 @@ from adapter.planning.payloads import (
     SyncPerson,
 )
 from adapter.settings.tenant import ArchiveAuth, ArchiveConfig
+from adapter.targets.attempt import once_per_attempt
 from adapter.targets.documents import fetch_document
 from adapter.targets.http import classify, transport_error
 from adapter.targets.pdf import declares_pdfa, is_pdf
@@ -72,6 +75,7 @@ __all__ = [
     "SifTransientError",
     "SummaryProvider",
     "document_ref",
+    "is_closed_status",
     "message_class",
     "message_hash",
 ]
@@ -279,6 +283,14 @@ class P360Client:
             log.info("archive case exists; adopting it", op_ref=op_ref, case_number=found)
             return Result(remote_id=found, status=200)
         cfg = self._config
+        if not cfg.responsible_enterprise_number:
+            # real installations refuse a case without a responsible unit; say so plainly
+            raise PermanentError(
+                f"tenant {self._tenant!r} has no archive.responsible_enterprise_number: an "
+                f"archive case cannot be created without one; set it and retry [{op_ref}]",
+                op_ref=op_ref,
+                endpoint="CaseService/CreateCase",
+            )
         parameter: dict[str, Any] = {
             "Title": _screened(p.title, op_ref),
             "UnofficialTitle": p.unofficial_title,
@@ -290,9 +302,8 @@ class P360Client:
                 {"ArchiveCode": p.child_nin, "ArchiveType": _FNR, "Sort": 1, "IsManualText": True}
             ],
             "Contacts": [{"Role": _SAKSPART, "ReferenceNumber": p.child_nin, "IsUnofficial": True}],
+            "ResponsibleEnterpriseNumber": cfg.responsible_enterprise_number,
         }
-        if cfg.responsible_enterprise_number:
-            parameter["ResponsibleEnterpriseNumber"] = cfg.responsible_enterprise_number
         try:
             body = await self._call("CaseService", "CreateCase", parameter, op_ref, creates=True)
         except (SifPermanentError, SifTransientError):
@@ -307,7 +318,8 @@ class P360Client:
         self, p: CreateDocument, ids: Mapping[str, str], op_ref: str
     ) -> Result:
         case_number = self._id(ids, p.case_link, op_ref)
-        data = await self._document_bytes(p, op_ref)
+        # fetched and verified once per attempt, not again on each in-call retry
+        data = await once_per_attempt(f"document:{op_ref}", lambda: self._document_bytes(p, op_ref))
         cfg = self._config
         parameter = {
             "CaseNumber": case_number,
@@ -336,7 +348,7 @@ class P360Client:
                 "DocumentService", "CreateDocument", parameter, op_ref, creates=True
             )
         except (SifPermanentError, SifTransientError) as exc:
-            if await self._case_status(case_number, op_ref) == CLOSED_STATUS:
+            if is_closed_status(await self._case_status(case_number, op_ref)):
                 raise ArchiveCaseClosed(
                     f"archive case closed: {case_number} takes no more documents; an "
                     f"archivist must reopen it before a retry [{op_ref}]",
@@ -354,7 +366,7 @@ class P360Client:
         try:
             await self._call("CaseService", "UpdateCase", parameter, op_ref)
         except (SifPermanentError, SifTransientError):
-            if await self._case_status(case_number, op_ref) != CLOSED_STATUS:
+            if not is_closed_status(await self._case_status(case_number, op_ref)):
                 raise
             log.info("archive case already closed", op_ref=op_ref, case_number=case_number)
         return Result(status=200)
@@ -403,15 +415,16 @@ class P360Client:
         case = await self.find_case(p.external_id, p.external_system, op_ref=op_ref)
         return None if case is None else _text(case.get("CaseNumber"))
 
-    async def _case_status(self, case_number: str, op_ref: str) -> str | None:
-        """The case's status code, or None when it cannot be read (the caller's error wins)."""
+    async def _case_status(self, case_number: str, op_ref: str) -> Any:
+        """The case's `Status` as SIF gives it, or None when it cannot be read (the caller's
+        error wins)."""
         try:
             body = await self._call("CaseService", "GetCases", {"CaseNumber": case_number}, op_ref)
         except RemoteError:
             return None
         for case in body.get("Cases") or []:
             if isinstance(case, dict) and case.get("CaseNumber") == case_number:
-                return _text(case.get("Status"))
+                return case.get("Status")
         return None
 
     async def _find_document(self, case_number: str, op_ref: str) -> str | None:
@@ -579,6 +592,21 @@ def document_ref(document: Mapping[str, Any]) -> str | None:
             if isinstance(content, str):
                 return content
     return None
+
+
+_CLOSED_FORMS = frozenset({CLOSED_STATUS.lower(), "recno:6", "avsluttet"})
+"""Case status A as SIF may show it: the code, its recno (`recno:6`) or the description."""
+
+
+def is_closed_status(status: Any) -> bool:
+    """Whether a case's `Status` means avsluttet, in any form SIF gives it, any letter case:
+    a string, or a code-table object with `Code`, `Recno` or `Description`."""
+    if isinstance(status, dict):
+        forms = [status.get("Code"), status.get("Description")]
+        if status.get("Recno") is not None:
+            forms.append(f"recno:{status['Recno']}")
+        return any(is_closed_status(form) for form in forms)
+    return isinstance(status, str) and status.strip().lower() in _CLOSED_FORMS
 
 
 def _carries(document: Mapping[str, Any], op_ref: str) -> bool:

@@ -187,3 +187,23 @@ async def test_inline_content_is_checked_like_fetched_content() -> None:
     with pytest.raises(PermanentError, match="base64"):
         await fetch(served, broken)
     assert served.requests == []
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_is_refused_even_by_a_client_that_follows_redirects(status: int) -> None:
+    """A 3xx to another host is never followed: parked as "document refused: redirect"."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "evil.invalid":
+            return pdf_answer()(request)
+        return httpx.Response(status, headers={"Location": "https://evil.invalid/d1"})
+
+    served = Served(answer)
+    transport = httpx.MockTransport(served)
+    async with httpx.AsyncClient(transport=transport, follow_redirects=True) as http:
+        with pytest.raises(PermanentError, match="document refused: redirect") as caught:
+            await fetch_document(
+                ref(), http=http, allowed_hosts=HOSTS, api_key=KEY, max_bytes=1_000_000
+            )
+    assert [r.url.host for r in served.requests] == ["bti.modum.invalid"]
+    assert "evil" not in str(caught.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
+from adapter.dispatch.retry import in_call_retry
 from adapter.errors import AmbiguousError, PermanentError, TransientError
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import (
@@ -23,7 +25,9 @@ from adapter.planning.payloads import (
     PersonRef,
 )
 from adapter.settings.tenant import ArchiveAuth, ArchiveConfig
+from adapter.targets.attempt import attempt_scope
 from adapter.targets.p360 import (
+    ArchiveCaseClosed,
     P360Client,
     SifPermanentError,
     SifTransientError,
@@ -83,6 +87,7 @@ def client(handler: Handler, **config: Any) -> P360Client:
         "base_url": "https://p360.invalid",
         "auth": ArchiveAuth.QUERY,
         "key": SecretStr(KEY),
+        "responsible_enterprise_number": "864965962",
     }
     settings.update(config)
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
@@ -262,3 +267,118 @@ async def test_other_operations_and_missing_links_are_permanent() -> None:
     with pytest.raises(PermanentError, match="no remote id"):
         await c.execute(OpKind.CLOSE_CASE, CloseArchiveCase(case_link="c"), {}, op_ref=OP)
     assert seen == []
+
+
+DOC_HOST = "bti.modum.invalid"
+DOC_PDF = Path(__file__).resolve().parents[2] / "examples" / "minutes" / "minutes-plain.pdf"
+
+
+def _minutes_by_ref() -> CreateDocument:
+    return CreateDocument(
+        case_link="c",
+        title="Referat",
+        unofficial_title="Referat",
+        category="112",
+        document_date=datetime(2026, 3, 2, tzinfo=UTC),
+        source=DocumentSource(
+            document_ref=f"https://{DOC_HOST}/documents/d1",
+            filename="r.pdf",
+            media_type="application/pdf",
+        ),
+    )
+
+
+def _archive_and_documents(
+    creates: list[httpx.Response], status: Any = "B"
+) -> tuple[Handler, list[str]]:
+    """SIF answering CreateDocument from `creates`; the document host; what was asked."""
+    asked: list[str] = []
+    data = DOC_PDF.read_bytes()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == DOC_HOST:
+            asked.append("fetch")
+            return httpx.Response(200, content=data, headers={"Content-Type": "application/pdf"})
+        method = request.url.path.rsplit("/", 1)[-1]
+        asked.append(method)
+        if method == "GetCases":
+            return ok(Cases=[{"CaseNumber": "2026/1", "Status": status}])
+        return creates.pop(0)
+
+    return handle, asked
+
+
+def _fetching_client(handler: Handler) -> P360Client:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    config = ArchiveConfig(
+        base_url="https://p360.invalid", auth=ArchiveAuth.QUERY, key=SecretStr(KEY)
+    )
+    return P360Client(http, config, tenant="modum", document_hosts=(DOC_HOST,))
+
+
+async def test_in_call_retries_of_one_attempt_fetch_the_document_once() -> None:
+    """CreateDocument refused once with `Error:`, then created: one fetch, two creates."""
+    handler, asked = _archive_and_documents(
+        [failed("Error: busy"), ok(Recno=1, DocumentNumber="2026/1-1")]
+    )
+    c = _fetching_client(handler)
+
+    async def call() -> Any:
+        return await c.execute(
+            OpKind.CREATE_DOCUMENT, _minutes_by_ref(), {"c": "2026/1"}, op_ref=OP
+        )
+
+    with attempt_scope():
+        result = await in_call_retry(call, attempts=3, base_s=0.0, max_s=0.0)
+    assert result.remote_id == "2026/1-1"
+    assert asked.count("fetch") == 1
+    assert asked.count("CreateDocument") == 2
+    # a new attempt (a new scope) fetches again: nothing outlives the attempt
+    handler2, asked2 = _archive_and_documents([ok(Recno=2, DocumentNumber="2026/1-2")])
+    c = _fetching_client(handler2)
+    with attempt_scope():
+        await call()
+    assert asked2.count("fetch") == 1
+
+
+@pytest.mark.parametrize(
+    "status",
+    ["A", "a", "recno:6", "RECNO:6", "Avsluttet", {"Recno": 6, "Code": "A", "Description": "x"}],
+)
+async def test_a_closed_case_is_recognised_in_every_form_sif_gives_its_status(
+    status: Any,
+) -> None:
+    """Code, recno or description, any letter case: the document parks as "archive case closed"."""
+    handler, _ = _archive_and_documents([failed("Validation: case is closed")], status=status)
+    with pytest.raises(ArchiveCaseClosed, match="archive case closed"):
+        await _fetching_client(handler).execute(
+            OpKind.CREATE_DOCUMENT, _minutes_by_ref(), {"c": "2026/1"}, op_ref=OP
+        )
+
+
+async def test_an_open_case_keeps_the_business_error() -> None:
+    """Status B (recno:5, under behandling) is open: the SIF error stands as it is."""
+    handler, _ = _archive_and_documents([failed("Validation: bad")], status="recno:5")
+    with pytest.raises(SifPermanentError):
+        await _fetching_client(handler).execute(
+            OpKind.CREATE_DOCUMENT, _minutes_by_ref(), {"c": "2026/1"}, op_ref=OP
+        )
+
+
+async def test_no_case_is_created_without_a_responsible_enterprise_number() -> None:
+    """Real installations refuse such a case: refused before CreateCase, naming the key."""
+    handler, seen = by_method({"GetCases": lambda _r: ok(Cases=[])})
+    c = client(handler, responsible_enterprise_number=None)
+    with pytest.raises(PermanentError, match="responsible_enterprise_number") as caught:
+        await c.execute(OpKind.ENSURE_CASE, ensure(), {}, op_ref=OP)
+    assert caught.value.op_ref == OP
+    assert [r.url.path.rsplit("/", 1)[-1] for r in seen] == ["GetCases"]
+
+
+async def test_an_existing_case_is_adopted_without_a_responsible_enterprise_number() -> None:
+    """Only a create needs the unit: a case found by ExternalId is adopted as before."""
+    found = {"CaseNumber": "2026/7", "ExternalId": {"Id": "modum:C1", "Type": "BTI"}}
+    handler, _ = by_method({"GetCases": lambda _r: ok(Cases=[found])})
+    c = client(handler, responsible_enterprise_number=None)
+    result = await c.execute(OpKind.ENSURE_CASE, ensure(), {}, op_ref=OP)
+    assert result.remote_id == "2026/7"
