@@ -52,20 +52,21 @@ class GatedTarget:
 
 @dataclass
 class Beats:
-    """The heartbeat's sleep: moves the fake clock, then runs `on_beat(n)` for beat n."""
+    """The heartbeat's sleep: moves the fake clock, then runs `on_beat(n)`; n counts the
+    beats since the target's first call (before it, beats come without any wait)."""
 
     clock: FakeClock
     on_beat: Callable[[int], Awaitable[None]]
+    target: GatedTarget
     count: int = 0
-
-    gate: asyncio.Event | None = None
 
     async def __call__(self, seconds: float) -> None:
         self.clock.advance(seconds)
-        self.count += 1
+        if self.target.calls:
+            self.count += 1
         await self.on_beat(self.count)
-        if self.count >= _GIVE_UP and self.gate is not None:
-            self.gate.set()  # a broken heartbeat fails the test instead of hanging it
+        if self.count >= _GIVE_UP:
+            self.target.gate.set()  # a broken heartbeat fails the test instead of hanging it
         await asyncio.sleep(0)
 
 
@@ -118,9 +119,7 @@ async def test_a_call_longer_than_the_lease_keeps_it_by_heartbeat(
         if started and clock.now - started[0] >= timedelta(seconds=2 * LEASE_S):
             target.gate.set()
 
-    report = await _dispatcher(
-        store, target, clock, Beats(clock, on_beat, gate=target.gate)
-    ).run_pass()
+    report = await _dispatcher(store, target, clock, Beats(clock, on_beat, target)).run_pass()
     assert taken_over == [[]]
     assert (report.done, report.lost) == (1, 0)
     assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "ours"
@@ -139,15 +138,13 @@ async def test_a_lost_lease_stops_the_call_and_records_nothing(
         if target.calls and not taken:
             # our call runs; the rival saw our lease run out (a stalled process), took over
             taken.append(n)
-            stalled = clock.now + timedelta(seconds=LEASE_S)
+            stalled = clock.now + timedelta(seconds=2 * LEASE_S)  # past any extended lease
             released = await store.release_expired_leases(stalled)
             [theirs] = await store.claim_operations("rival", stalled)
             assert released == [theirs.op_ref]
             assert await store.complete_operation(theirs.id, "rival", stalled, remote_id="R")
 
-    report = await _dispatcher(
-        store, target, clock, Beats(clock, on_beat, gate=target.gate)
-    ).run_pass()
+    report = await _dispatcher(store, target, clock, Beats(clock, on_beat, target)).run_pass()
     assert target.cancelled == [_goal("C1").op_ref]
     assert (report.done, report.lost) == (0, 1)
     assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "R"
@@ -166,9 +163,7 @@ async def test_after_stop_nothing_new_is_claimed_and_the_running_call_finishes(
             dispatcher.stop()
             target.gate.set()
 
-    dispatcher = _dispatcher(
-        store, target, clock, Beats(clock, on_beat, gate=target.gate), concurrency=1
-    )
+    dispatcher = _dispatcher(store, target, clock, Beats(clock, on_beat, target), concurrency=1)
     report = await dispatcher.run_pass()
     assert (report.done, target.calls) == (1, [_goal("C1").op_ref])
     second = await store.get_operation_by_ref(_goal("C2").op_ref)
