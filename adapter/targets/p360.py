@@ -332,6 +332,7 @@ class P360Client:
             "Paragraph": cfg.paragraph,
             "Archive": _ARCHIVE,
             "Remarks": [{"Title": REMARK_TITLE, "Content": op_ref}],
+            **_document_contacts(p),
             "Files": [
                 {
                     "Title": p.title,
@@ -615,3 +616,13 @@ def _carries(document: Mapping[str, Any], op_ref: str) -> bool:
         isinstance(r, dict) and r.get("Title") == REMARK_TITLE and r.get("Content") == op_ref
         for r in remarks
     )
+
+
+def _document_contacts(p: CreateDocument) -> dict[str, Any]:
+    """The child as the document's unofficial contact (Sakspart), when the payload names one
+    (operations planned before contacts were sent have none)."""
+    if p.contact_nin is None:
+        return {}
+    return {
+        "Contacts": [{"Role": _SAKSPART, "ReferenceNumber": p.contact_nin, "IsUnofficial": True}]
+    }

@@ -46,6 +46,12 @@ def _minutes_sha(events: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
+def _tenant_of(document: dict[str, Any], p360: dict[str, Any]) -> str:
+    """The tenant whose archive case holds `document`."""
+    (case,) = [c for c in p360["cases"] if c["CaseNumber"] == document["CaseNumber"]]
+    return str(case["ExternalId"]["Id"]).split(":", 1)[0]
+
+
 def _remark(document: dict[str, Any]) -> str:
     remarks = [r for r in document["Remarks"] if r["Title"] == REMARK_TITLE]
     assert len(remarks) == 1
@@ -109,6 +115,10 @@ async def test_examples_archive_screened_cases_and_documents(
             DEFAULT.paragraph,
         )
         assert document["Status"] == "J"
+        child_nin = children[_tenant_of(document, p360)]["nin"]
+        assert document["Contacts"] == [
+            {"Role": "9", "ReferenceNumber": child_nin, "IsUnofficial": True}
+        ]
         ref = _remark(document)
         assert ref not in archived  # one document per operation
         archived[ref] = document

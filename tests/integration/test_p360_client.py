@@ -158,6 +158,7 @@ def minutes(data: bytes) -> CreateDocument:
             media_type="application/pdf",
             sha256=hashlib.sha256(data).hexdigest(),
         ),
+        contact_nin=CHILD_NIN,
     )
 
 
@@ -257,7 +258,9 @@ async def test_minutes_are_archived_screened_with_the_op_ref_remark(
     assert (doc["Status"], doc["Category"], doc["Archive"]) == ("J", "112", "Saksdokument")
     assert (doc["AccessCode"], doc["Paragraph"]) == ("13", "Offl. § 13 jf. fvl. § 13 (1) nr.1")
     assert doc["Remarks"] == [{"Title": "stafett-ref", "Content": doc_ref(1)}]
-    assert "UnregisteredContacts" not in doc and "Contacts" not in doc
+    # the child is the document's contact too, unofficial (screened), never by name
+    assert doc["Contacts"] == [{"Role": "9", "ReferenceNumber": CHILD_NIN, "IsUnofficial": True}]
+    assert "UnregisteredContacts" not in doc
     (file,) = doc["Files"]
     assert file["VersionFormat"] == version
     assert (file["RelationType"], file["Format"], file["Status"]) == ("H", "pdf", "F")
