@@ -24,6 +24,7 @@ import structlog
 
 __all__ = [
     "configure_logging",
+    "configured",
     "get_logger",
     "mask_text",
     "redact",
@@ -187,6 +188,11 @@ def configure_logging(
         root.addHandler(handler)
         root.setLevel(_library_level(level_no))
         _installed = handler
+
+
+def configured() -> bool:
+    """Whether `configure_logging` is in effect (stdlib records take the redacting chain)."""
+    return _installed is not None
 
 
 def reset_logging() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from adapter.dispatch.retry import set_testing
 
-pytest_plugins = ["tests.conftest_mock"]
+pytest_plugins = ["tests.conftest_mock", "tests.support.log_guard", "pytester"]
 
 KEEP = {"STAFETT_TEST_POSTGRES_URL"}
 
