@@ -178,13 +178,13 @@ def test_embed_script_leaves_the_streams_unchanged() -> None:
 
 
 def test_readme_table_lists_every_bad_line() -> None:
-    """The README table documents every bad.jsonl line except the final conflict line."""
-    assert [line for line, _ in bad_table()] == list(range(1, len(lines_of("bad"))))
+    """The README table documents every bad.jsonl line except the final conflict pair."""
+    assert [line for line, _ in bad_table()] == list(range(1, len(lines_of("bad")) - 1))
 
 
 @pytest.mark.parametrize(("line_no", "field"), bad_table())
 def test_bad_line_is_rejected_at_its_field(line_no: int, field: str) -> None:
-    """Each bad.jsonl line (but the last) is rejected naming the field the README promises."""
+    """Each bad.jsonl line (but the pair) is rejected naming the field the README promises."""
     line = lines_of("bad")[line_no - 1]
     with pytest.raises(RejectedInput) as info:
         parse_line(line, line_no=line_no, rules=demo_rules)
@@ -193,10 +193,15 @@ def test_bad_line_is_rejected_at_its_field(line_no: int, field: str) -> None:
     assert NIN_PATTERN.search(str(info.value)) is None
 
 
-def test_last_bad_line_is_a_conflict_for_the_store() -> None:
-    """The last bad line parses, reuses a modum event_id, and differs in content."""
-    raw_bad = json.loads(lines_of("bad")[-1])
-    bad = parse_line(lines_of("bad")[-1], line_no=len(lines_of("bad")), rules=demo_rules)
-    originals = {json.loads(line)["event_id"]: json.loads(line) for line in lines_of("modum")}
-    original = originals[str(bad.event_id)]
-    assert content_hash(original) != content_hash(raw_bad)
+def test_the_last_two_bad_lines_are_a_conflict_pair_of_their_own() -> None:
+    """Lines 14 and 15 parse, share an event_id on a case no other stream uses, and differ
+    in content: the file shows a conflict whatever was ingested before it."""
+    *_, first_line, second_line = lines_of("bad")
+    first = parse_line(first_line, line_no=14, rules=demo_rules)
+    second = parse_line(second_line, line_no=15, rules=demo_rules)
+    assert first.event_id == second.event_id
+    assert content_hash(json.loads(first_line)) != content_hash(json.loads(second_line))
+    other_cases = {e.case_id for name in GOOD for e in stream(name)}
+    assert first.case_id not in other_cases
+    other_ids = {e.event_id for name in GOOD for e in stream(name)}
+    assert first.event_id not in other_ids
