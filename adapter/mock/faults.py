@@ -30,7 +30,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -76,6 +76,16 @@ class FaultMatch(BaseModel):
 
     method: str | None = None
     path: str = ""
+
+    @field_validator("path")
+    @classmethod
+    def _a_regex(cls, value: str) -> str:
+        # Checked here, so that a bad pattern is the caller's 422, not the mock's 500.
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc.msg})") from None
+        return value
 
 
 class StatusFault(BaseModel):
@@ -259,14 +269,31 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _client_key(scope: Scope) -> str:
-    """Who is rate limited: the bearer token or SIF key, else the peer address."""
-    auth = _header(scope, b"authorization") or _header(scope, b"authkey")
+def _client_key(scope: Scope, state: MockState) -> str:
+    """Who is rate limited: the client behind the credentials, else the peer address.
+
+    A Samspill bearer token counts for its client (a fresh token is no fresh bucket), a
+    feed api key for itself, a SIF authkey (header, `Authorization: authkey`, or query)
+    for itself; anything else (the token endpoint, unknown credentials) for the peer.
+    """
+    auth = _header(scope, b"authorization")
     if auth:
-        return auth
+        scheme, _, credential = auth.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() == "bearer":
+            grant = state.tokens.get(credential)  # an expired token still names its client
+            if grant is not None:
+                return f"samspill {grant.client_id}"
+            if credential in state.feed_keys:
+                return f"feed {credential}"
+        elif scheme.lower() == "authkey" and credential:
+            return f"p360 {credential}"
+    authkey = _header(scope, b"authkey")
+    if authkey:
+        return f"p360 {authkey}"
     query = parse_qs(bytes(scope.get("query_string", b"")).decode("latin-1"))
     if "authkey" in query:
-        return f"authkey {query['authkey'][0]}"
+        return f"p360 {query['authkey'][0]}"
     client = scope.get("client")
     return f"peer {client[0]}" if client else "peer ?"
 
@@ -338,7 +365,7 @@ class FaultMiddleware:
         injector = self.injector
         if injector.latency_s > 0:
             await injector.sleep(injector.latency_s)
-        wait = injector.limiter.retry_after(_client_key(scope))
+        wait = injector.limiter.retry_after(_client_key(scope, self.state))
         if wait is not None:
             response = problem_response(
                 429, "rate-limited", "Too many requests.", headers={"Retry-After": str(wait)}

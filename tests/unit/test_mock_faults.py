@@ -12,7 +12,14 @@ from fastapi import FastAPI
 
 from adapter.mock import create_app
 from tests.unit.test_mock_samspill_support import API, create_plan, plan_body
-from tests.unit.test_mock_support import MODUM, FakeClock, FakeSleep, bearer, samspill_token
+from tests.unit.test_mock_support import (
+    MODUM,
+    VARDO,
+    FakeClock,
+    FakeSleep,
+    bearer,
+    samspill_token,
+)
 
 pytest_plugins = ["tests.conftest_mock"]
 
@@ -196,6 +203,21 @@ async def test_bad_rule_is_422(mock_client: httpx.AsyncClient) -> None:
     assert odd.status_code == 422
 
 
+async def test_a_rule_with_a_bad_regex_is_422_naming_the_field(
+    mock_client: httpx.AsyncClient,
+) -> None:
+    """`"path": "("` is the caller's mistake: 422 problem+json at match.path, nothing added."""
+    bad = await mock_client.post(
+        "/_mock/faults", json={"match": {"path": "("}, "action": {"status": 503}}
+    )
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    fields = [e["field"] for e in bad.json()["errors"]]
+    assert any(f.endswith("match.path") for f in fields), fields
+    assert "not a valid regular expression" in bad.text
+    assert (await mock_client.get("/_mock/faults")).json()["rules"] == []
+
+
 async def _outcomes(seed: int) -> list[int]:
     app = create_app(rate_limit=0, clock=FakeClock(), sleep=FakeSleep())
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://m") as c:
@@ -230,11 +252,11 @@ async def limited() -> AsyncIterator[tuple[httpx.AsyncClient, FakeClock]]:
 
 
 async def test_rate_limit_per_client(limited: tuple[httpx.AsyncClient, FakeClock]) -> None:
-    """Past N requests/s a client gets 429 with Retry-After; other clients are not affected;
-    after waiting the client passes again."""
+    """Past N requests/s a client gets 429 with Retry-After; another client (another
+    tenant's) is not affected; after waiting the client passes again."""
     client, clock = limited
     token = await samspill_token(client)
-    other = await samspill_token(client)
+    other = await samspill_token(client, VARDO)
     statuses = [(await client.get(ROLES, headers=bearer(token))).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     limited_response = await client.get(ROLES, headers=bearer(token))
@@ -242,6 +264,36 @@ async def test_rate_limit_per_client(limited: tuple[httpx.AsyncClient, FakeClock
     assert (await client.get(ROLES, headers=bearer(other))).status_code == 200
     clock.advance(1)
     assert (await client.get(ROLES, headers=bearer(token))).status_code == 200
+
+
+async def test_a_new_token_of_the_same_client_gets_no_fresh_bucket(
+    limited: tuple[httpx.AsyncClient, FakeClock],
+) -> None:
+    """The limit is the client's: a second token of the limited client is limited too."""
+    client, _clock = limited
+    first = await samspill_token(client)
+    second = await samspill_token(client)
+    assert [(await client.get(ROLES, headers=bearer(first))).status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    assert (await client.get(ROLES, headers=bearer(second))).status_code == 429
+
+
+async def test_sif_keys_are_limited_each_by_itself(
+    limited: tuple[httpx.AsyncClient, FakeClock],
+) -> None:
+    """A SIF authkey is a client: header and query forms share its bucket; another key
+    passes."""
+    client, _clock = limited
+    body = {"parameter": {}}
+    modum = {"authkey": MODUM.p360_key}
+    assert (await client.post(SIF_PING, headers=modum, json=body)).status_code == 200
+    assert (await client.post(SIF_PING, params=modum, json=body)).status_code == 200
+    assert (await client.post(SIF_PING, headers=modum, json=body)).status_code == 429
+    vardo = {"authkey": VARDO.p360_key}
+    assert (await client.post(SIF_PING, headers=vardo, json=body)).status_code == 200
 
 
 async def test_latency_applies_to_every_non_admin_request() -> None:
