@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from adapter.cli._common import console, get_ctx, load, print_json, run_async
+from adapter.cli._common import (
+    EXIT_BAD_INPUT,
+    console,
+    fail,
+    get_ctx,
+    load,
+    print_json,
+    run_async,
+)
 from adapter.logs import configure_logging
 from adapter.runner.demo import DemoResult, run_demo
 from adapter.runner.once import RunOnceReport, run_once
 from adapter.runner.runtime import Runtime
 from adapter.settings import Settings, load_settings
 
-__all__ = ["register"]
+__all__ = ["demo_root", "register"]
 
 _JSON = typer.Option("--json", help="One JSON object on stdout.")
 DEMO_CONFIG = Path("config/demo.toml")
 EXAMPLES = Path("examples/events")
+_CHECKOUT = Path(__file__).resolve().parents[2]  # the repository, when run from a checkout
+
+
+def demo_root(candidates: Iterable[Path] = ()) -> Path | None:
+    """The first of `candidates` (default: the working directory, then the checkout this
+    package lives in) that holds both `config/demo.toml` and `examples/events`."""
+    for base in candidates or (Path.cwd(), _CHECKOUT):
+        if (base / DEMO_CONFIG).is_file() and (base / EXAMPLES).is_dir():
+            return base
+    return None
 
 
 def _logging(settings: Settings, *, service: bool) -> None:
@@ -78,20 +97,41 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo_cmd(
         ctx: typer.Context,
+        examples: Annotated[
+            Path | None,
+            typer.Option(
+                "--examples",
+                envvar="STAFETT_DEMO_EXAMPLES",
+                file_okay=False,
+                help="Event streams to load (*.jsonl but bad.jsonl); default examples/events "
+                "of the repository.",
+            ),
+        ] = None,
         as_json: Annotated[bool, _JSON] = False,
     ) -> None:
         """Start the mock in-process, load examples/events, run until drained, show the result.
 
-        Uses config/demo.toml unless --config is given, on a fresh var/demo.db.
+        Uses config/demo.toml unless --config is given, on a fresh var/demo.db. The
+        repository is found from the working directory or from where stafett is installed.
         """
-        path = get_ctx(ctx).config_path or DEMO_CONFIG
-        settings = load_settings(path)
+        root = demo_root()
+        config = get_ctx(ctx).config_path or (root / DEMO_CONFIG if root else None)
+        streams = examples or (root / EXAMPLES if root else None)
+        if config is None or streams is None:
+            fail(
+                "demo needs config/demo.toml and examples/events: run it from the repository "
+                "(or give --config and --examples)",
+                EXIT_BAD_INPUT,
+            )
+        if not any(p.name != "bad.jsonl" for p in streams.glob("*.jsonl")):
+            fail(f"no event streams (*.jsonl) in {streams}", EXIT_BAD_INPUT)
+        settings = load_settings(config)
         db = Path("var/demo.db")
         if settings.database_url.endswith(str(db)):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         _logging(settings, service=False)
-        result = run_async(run_demo(settings, EXAMPLES))
+        result = run_async(run_demo(settings, streams))
         if as_json:
             print_json({"run": result.run.as_json(), "remote": _summary(result)})
             return
