@@ -91,3 +91,19 @@ def test_compose_wiring() -> None:
     assert postgres["profiles"] == ["postgres"]
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
     assert (COMPOSE.parent / "config" / "demo.toml").exists()
+
+
+def test_postgres_profile_migrates_before_the_adapter_starts() -> None:
+    """With the `postgres` profile a one-shot `db upgrade` runs once PostgreSQL is healthy,
+    on the adapter's database URL, and the adapter waits for it to succeed (the adapter
+    refuses pending migrations); without the profile the adapter does not wait for it."""
+    services = _services()
+    migrate, adapter = services["migrate"], services["adapter"]
+    assert migrate["profiles"] == ["postgres"]
+    assert _command_words(migrate["command"]) == ["db", "upgrade"]
+    assert migrate["command"][:2] == adapter["command"][:2]  # the same settings file
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "STAFETT_DATABASE_URL" in migrate["environment"]
+    assert "postgres:5432" in migrate["environment"]["STAFETT_DATABASE_URL"]
+    waits = adapter["depends_on"]["migrate"]
+    assert waits == {"condition": "service_completed_successfully", "required": False}
