@@ -40,6 +40,9 @@ _FORBIDDEN_KEYS = frozenset(
     {"name", "nin", "child", "guardians", "given_by", "body", "payload", "text", "content"}
 )
 _QUIET = ("httpx", "httpcore")  # they log full URLs at INFO; a SIF URL may carry `?authkey=`
+# uvicorn's default log config gives these handlers of their own (unredacted, not JSON)
+# and stops them propagating; configured logging takes them back to the root handler.
+_OWN_HANDLERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 _secrets: set[str] = set()
 _watchers: list[Callable[[str], None]] = []
 _lock = threading.Lock()
@@ -161,6 +164,11 @@ def configure_logging(
     )
     for noisy in _QUIET:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in _OWN_HANDLERS:
+        library = logging.getLogger(name)
+        for own in list(library.handlers):
+            library.removeHandler(own)
+        library.propagate = True
     structlog.configure(
         processors=[*shared, renderer, _finish],
         wrapper_class=structlog.make_filtering_bound_logger(level_no),

@@ -1,4 +1,5 @@
-"""Suite-wide fixtures: a clean STAFETT_* environment for every test."""
+"""Suite-wide fixtures: a clean STAFETT_* environment and unconfigured logging for every
+test; the log guard (tests/support/log_guard.py) scans what each test writes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from adapter.dispatch.retry import set_testing
+from adapter.logs import reset_logging
 
 pytest_plugins = ["tests.conftest_mock", "tests.support.log_guard", "pytester"]
 
@@ -29,3 +31,10 @@ def _no_retry_waits() -> Iterator[None]:
     set_testing(True)
     yield
     set_testing(False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Logging configured by a test (or a CLI command it runs in-process) ends with it."""
+    yield
+    reset_logging()

@@ -132,3 +132,23 @@ def test_mask_text_masks_nins_with_separators_and_secrets() -> None:
     register_secret("another-s3cret-value")
     text = mask_text(f"{CHILD_NIN} 148316 51238 148316-51238 another-s3cret-value 2026-11-02")
     assert text == "*********** *********** *********** ********** 2026-11-02"
+
+
+def test_uvicorns_own_handlers_are_taken_back_to_the_redacting_root(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """After uvicorn installed its default log config (its own, unredacted handlers), the
+    configured logging routes its records through the redacting chain once more."""
+    own = logging.StreamHandler()
+    error_log = logging.getLogger("uvicorn.error")
+    error_log.addHandler(own)
+    error_log.propagate = False
+    configure_logging(fmt="json", level="INFO")
+    try:
+        assert (own in error_log.handlers, error_log.propagate) == (False, True)
+        error_log.error("request for %s failed", CHILD_NIN)
+    finally:
+        reset_logging()
+        error_log.removeHandler(own)
+        error_log.propagate = True
+    assert json.loads(capsys.readouterr().err)["event"] == "request for *********** failed"
