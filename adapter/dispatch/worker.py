@@ -150,28 +150,32 @@ class Dispatcher:
         self, running: dict[asyncio.Task[_Outcome], StoredOperation], report: DispatchReport
     ) -> None:
         limit = max(1, self._settings.concurrency)
+        # Claims come in batches of a quarter of the slots (one transaction fills several),
+        # and each is the same transaction that records what just finished.
+        batch = max(1, limit // 4)
         exhausted = False
+        successes: list[tuple[StoredOperation, Result]] = []
         while True:
             free = limit - len(running)
-            if free > 0 and not exhausted and not self._stopping:
-                claimed = await self._store.claim_operations(
-                    self._owner, self._clock(), limit=free, lease_s=self._settings.lease_seconds
-                )
+            want = 0
+            if not exhausted and not self._stopping and (free >= batch or not running):
+                want = free
+            if successes or want:
+                claimed = await self._settle(successes, want, report)
+                successes = []
                 for op in claimed:
                     self._stop_stale(op, running, report)
                     running[asyncio.create_task(self._run(op, report))] = op
-                exhausted = not claimed
+                if want:
+                    exhausted = not claimed
             if not running:
                 return
             finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            successes: list[tuple[StoredOperation, Result]] = []
             for task in finished:
                 del running[task]
                 outcome = task.result()  # surface bugs here: _run handles what it expects
                 if outcome is not None:
                     successes.append(outcome)
-            if successes:
-                await self._complete(successes, report)
             exhausted = False  # a finished operation may have freed the next one
 
     def _stop_stale(
@@ -323,14 +327,17 @@ class Dispatcher:
                 self._metrics.remote_calls.labels(target, outcome).inc()
         return None
 
-    async def _complete(
-        self, successes: list[tuple[StoredOperation, Result]], report: DispatchReport
-    ) -> None:
+    async def _settle(
+        self, successes: list[tuple[StoredOperation, Result]], want: int, report: DispatchReport
+    ) -> list[StoredOperation]:
+        """Record the successes and claim up to `want` operations, in one transaction."""
         batch = [
             Completion(op.id, result.remote_id, result.status, dict(result.extra_links))
             for op, result in successes
         ]
-        recorded = await self._store.complete_operations(batch, self._owner, self._clock())
+        recorded, claimed = await self._store.settle(
+            batch, self._owner, self._clock(), claim=want, lease_s=self._settings.lease_seconds
+        )
         for (op, result), ok in zip(successes, recorded, strict=True):
             if not ok:
                 report.lost += 1
@@ -340,6 +347,7 @@ class Dispatcher:
             self._remember(op, result)
             if self._on_done is not None:
                 await self._on_done(op, result)
+        return claimed
 
     async def _backoff(
         self, op: StoredOperation, exc: TransientError, report: DispatchReport, *, unknown: bool

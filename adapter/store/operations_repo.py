@@ -35,7 +35,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -55,11 +66,30 @@ _CLAIM_RETRIES = 3
 _ENDS_PLAN = [OpKind.CLOSE_PLAN.value, OpKind.TRANSFER_PLAN.value]
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def _claimable(now: Any) -> ColumnElement[bool]:
     """The claim condition of the module docstring, as one SQL expression over `operations`."""
     o = operations
     due = or_(o.c.next_attempt_at.is_(None), o.c.next_attempt_at <= now)
     return _unblocked() & ~_queue_busy() & due
+
+
+@functools.cache
+def _candidates(*, postgresql: bool) -> Select[tuple[int, str, str, str]]:
+    """The claim's candidate query, built once (bind parameters `now` and `limit`).
+
+    It reads the waiting operations in `id` order through `ix_operations_waiting` and stops
+    at `limit` claimable ones, so a claim costs the same with a backlog of 50 or 50,000.
+    """
+    o = operations
+    stmt = (
+        select(o.c.id, o.c.tenant, o.c.case_id, o.c.target)
+        .where(_claimable(bindparam("now", type_=o.c.next_attempt_at.type)))
+        .order_by(o.c.id)
+        .limit(bindparam("limit", type_=Integer()))
+    )
+    if postgresql:
+        stmt = stmt.with_for_update(skip_locked=True, of=operations)
+    return stmt
 
 
 def _queue_busy() -> ColumnElement[bool]:
@@ -172,6 +202,113 @@ class Completion:
     extra_links: Mapping[str, str] = field(default_factory=dict)
 
 
+@functools.cache
+def _done_stmt() -> Update:
+    """Record a success if `owner` still holds the lease; names the link's scope (built once)."""
+    o = operations
+    return (
+        update(o)
+        .where(
+            o.c.id == bindparam("op_id"),
+            o.c.state == _S.IN_FLIGHT.value,
+            o.c.lease_owner == bindparam("owner"),
+        )
+        .values(
+            state=_S.DONE,
+            done_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            remote_id=bindparam("remote_id"),
+            last_status=bindparam("status"),
+            last_error=None,
+            lease_owner=None,
+            leased_until=None,
+            next_attempt_at=None,
+        )
+        .returning(o.c.tenant, o.c.case_id, o.c.target, o.c.link)
+    )
+
+
+@functools.cache
+def _link_stmt(*, postgresql: bool) -> Any:
+    """Put a link (tenant, case, target, key) → remote id, replacing an older one."""
+    stmt = dialect_insert(links, postgresql_=postgresql)
+    return stmt.on_conflict_do_update(
+        index_elements=["tenant", "case_id", "target", "internal_ref"],
+        set_={"remote_id": stmt.excluded.remote_id, "updated_at": stmt.excluded.updated_at},
+    )
+
+
+async def _complete_tx(
+    conn: AsyncConnection, done: Completion, owner: str, now: datetime, *, postgresql: bool
+) -> bool:
+    params = {
+        "op_id": done.op_id,
+        "owner": owner,
+        "now": now,
+        "remote_id": done.remote_id,
+        "status": done.status,
+    }
+    row = (await conn.execute(_done_stmt(), params)).first()
+    if row is None:
+        return False
+    new_links = dict(done.extra_links)
+    if done.remote_id is not None and row.link is not None:
+        new_links[row.link] = done.remote_id
+    if new_links:
+        await conn.execute(
+            _link_stmt(postgresql=postgresql),
+            [
+                {
+                    "tenant": row.tenant,
+                    "case_id": row.case_id,
+                    "target": row.target,
+                    "internal_ref": key,
+                    "remote_id": remote,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for key, remote in new_links.items()
+            ],
+        )
+    return True
+
+
+async def _claim_tx(
+    conn: AsyncConnection,
+    owner: str,
+    now: datetime,
+    limit: int,
+    lease_s: float,
+    *,
+    postgresql: bool,
+    one_by_one: bool,
+) -> list[StoredOperation]:
+    """Claim up to `limit` operations inside an open transaction (see `claim_operations`)."""
+    o = operations
+    ids = _heads(
+        (await conn.execute(_candidates(postgresql=postgresql), {"now": now, "limit": limit})).all()
+    )
+    if not ids:
+        return []
+    take = {
+        "state": _S.IN_FLIGHT,
+        "lease_owner": owner,
+        "leased_until": now + timedelta(seconds=lease_s),
+        "attempts": o.c.attempts + 1,
+        "updated_at": now,
+    }
+    if one_by_one:
+        await _take_each(conn, ids, take)
+    else:
+        await conn.execute(update(o).where(o.c.id.in_(ids), o.c.state.in_(_CLAIMABLE)).values(take))
+    rows = await conn.execute(
+        select(operations)
+        .where(o.c.id.in_(ids), o.c.lease_owner == owner, o.c.state == _S.IN_FLIGHT.value)
+        .order_by(o.c.id)
+    )
+    return [StoredOperation.model_validate(as_dict(r)) for r in rows]
+
+
 class OperationsRepo(RepoBase):
     """The outbox and its claim/lease protocol (see the module docstring)."""
 
@@ -223,41 +360,39 @@ class OperationsRepo(RepoBase):
         never wait on each other and never get the same row; SQLite claims under
         `BEGIN IMMEDIATE`. A claim that loses a race on the in-flight index is retried.
         """
-        until = now + timedelta(seconds=lease_s)
-        o = operations
-        take = {
-            "state": _S.IN_FLIGHT,
-            "lease_owner": owner,
-            "leased_until": until,
-            "attempts": o.c.attempts + 1,
-            "updated_at": now,
-        }
+        _, claimed = await self.settle((), owner, now, claim=limit, lease_s=lease_s)
+        return claimed
 
-        async def tx(conn: AsyncConnection, *, one_by_one: bool) -> list[StoredOperation]:
-            stmt = (
-                select(o.c.id, o.c.tenant, o.c.case_id, o.c.target)
-                .where(_claimable(now))
-                .order_by(o.c.id)
-                .limit(limit)
-            )
-            if self._db.is_postgresql:
-                stmt = stmt.with_for_update(skip_locked=True, of=operations)
-            ids = _heads((await conn.execute(stmt)).all())
-            if not ids:
-                return []
-            if one_by_one:
-                await _take_each(conn, ids, take)
-            else:
-                await conn.execute(
-                    update(o).where(o.c.id.in_(ids), o.c.state.in_(_CLAIMABLE)).values(take)
+    async def settle(
+        self,
+        completions: Sequence[Completion],
+        owner: str,
+        now: datetime,
+        *,
+        claim: int,
+        lease_s: float = 60.0,
+    ) -> tuple[list[bool], list[StoredOperation]]:
+        """Record `completions` and claim up to `claim` more operations in ONE transaction.
+
+        The dispatcher's turn: what finished is recorded (group commit; per completion
+        whether it was, False meaning the lease was lost), and the freed queues' next
+        operations can be claimed at once, without a second transaction.
+        """
+        pg = self._db.is_postgresql
+
+        async def record(conn: AsyncConnection) -> list[bool]:
+            return [await _complete_tx(conn, c, owner, now, postgresql=pg) for c in completions]
+
+        async def tx(
+            conn: AsyncConnection, *, one_by_one: bool
+        ) -> tuple[list[bool], list[StoredOperation]]:
+            recorded = await record(conn)
+            claimed: list[StoredOperation] = []
+            if claim > 0:
+                claimed = await _claim_tx(
+                    conn, owner, now, claim, lease_s, postgresql=pg, one_by_one=one_by_one
                 )
-            rows = await conn.execute(
-                select(operations)
-                .where(o.c.id.in_(ids), o.c.lease_owner == owner)
-                .where(o.c.state == _S.IN_FLIGHT.value)
-                .order_by(o.c.id)
-            )
-            return [StoredOperation.model_validate(as_dict(r)) for r in rows]
+            return recorded, claimed
 
         # A race on uq_operations_in_flight (another replica claimed in the same case and
         # target meanwhile) is retried; the retries take rows one by one, each under a
@@ -267,7 +402,8 @@ class OperationsRepo(RepoBase):
                 return await self._db.write(functools.partial(tx, one_by_one=attempt > 0))
             except IntegrityError:
                 continue
-        return []
+        # the claim keeps losing: what finished is still recorded, the claim waits a turn
+        return (await self._db.write(record) if completions else []), []
 
     async def extend_lease(self, op_id: int, owner: str, until: datetime) -> bool:
         """Move the lease of an operation `owner` holds to `until` (heartbeat)."""
@@ -341,66 +477,8 @@ class OperationsRepo(RepoBase):
 
         Returns, per completion, whether it was recorded (False: the lease was lost).
         """
-
-        async def tx(conn: AsyncConnection) -> list[bool]:
-            return [await self._complete_tx(conn, c, owner, now) for c in completions]
-
-        return await self._db.write(tx)
-
-    async def _complete_tx(
-        self, conn: AsyncConnection, done: Completion, owner: str, now: datetime
-    ) -> bool:
-        # One statement checks the lease, records the result and names the link's scope.
-        row = (
-            await conn.execute(
-                update(operations)
-                .where(
-                    operations.c.id == done.op_id,
-                    operations.c.state == _S.IN_FLIGHT.value,
-                    operations.c.lease_owner == owner,
-                )
-                .values(
-                    state=_S.DONE,
-                    done_at=now,
-                    updated_at=now,
-                    remote_id=done.remote_id,
-                    last_status=done.status,
-                    last_error=None,
-                    lease_owner=None,
-                    leased_until=None,
-                    next_attempt_at=None,
-                )
-                .returning(
-                    operations.c.tenant,
-                    operations.c.case_id,
-                    operations.c.target,
-                    operations.c.link,
-                )
-            )
-        ).first()
-        if row is None:
-            return False
-        new_links = dict(done.extra_links)
-        if done.remote_id is not None and row.link is not None:
-            new_links[row.link] = done.remote_id
-        for key, remote in new_links.items():
-            await conn.execute(
-                self._upsert(links)
-                .values(
-                    tenant=row.tenant,
-                    case_id=row.case_id,
-                    target=row.target,
-                    internal_ref=key,
-                    remote_id=remote,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_update(
-                    index_elements=["tenant", "case_id", "target", "internal_ref"],
-                    set_={"remote_id": remote, "updated_at": now},
-                )
-            )
-        return True
+        recorded, _ = await self.settle(completions, owner, now, claim=0)
+        return recorded
 
     async def fail_operation(
         self,

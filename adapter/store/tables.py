@@ -149,7 +149,14 @@ Index(
     sqlite_where=text("state = 'in_flight'"),
     postgresql_where=text("state = 'in_flight'"),
 )
-Index("ix_operations_claim", operations.c.state, operations.c.next_attempt_at)
+# The claim reads waiting operations in `id` order and stops at its limit (see
+# operations_repo): an index of just those rows, in that order.
+Index(
+    "ix_operations_waiting",
+    operations.c.id,
+    sqlite_where=text("state IN ('pending', 'unknown')"),
+    postgresql_where=text("state IN ('pending', 'unknown')"),
+)
 Index(
     "ix_operations_case",
     operations.c.tenant,

@@ -71,6 +71,7 @@ def _adapter(url: str, db: Path) -> subprocess.Popen[str]:
         STAFETT_DATABASE_URL=f"sqlite+aiosqlite:///{db}",
         STAFETT_DISPATCH__CONCURRENCY="2",
         STAFETT_DISPATCH__LEASE_SECONDS="2",
+        STAFETT_DISPATCH__HEARTBEAT_SECONDS="0.5",
     )
     return subprocess.Popen(
         [

@@ -28,7 +28,7 @@ def _diff(conn: Connection) -> list[Any]:
 
 async def test_sqlite_creates_its_directory_upgrades_and_runs_in_wal(sqlite_url: str) -> None:
     """Opening a new SQLite file makes var/, applies every migration, and sets WAL + timeouts."""
-    assert await pending(sqlite_url) == ["0001", "0002"]
+    assert await pending(sqlite_url) == ["0001", "0002", "0003"]
     async with await open_store(sqlite_url) as store:
         assert await pending(sqlite_url) == []
         async with store.engine.connect() as conn:
@@ -41,7 +41,7 @@ async def test_sqlite_creates_its_directory_upgrades_and_runs_in_wal(sqlite_url:
 
 async def test_sqlite_without_auto_upgrade_refuses_pending_migrations(sqlite_url: str) -> None:
     """With auto_upgrade=False an empty SQLite database is refused with the command to run."""
-    with pytest.raises(StoreError, match=r"pending migrations \(0001, 0002\).*stafett db upgrade"):
+    with pytest.raises(StoreError, match=r"pending migrations \(0001, 0002, 0003\).*stafett db upgrade"):
         await open_store(sqlite_url, auto_upgrade=False)
 
 
@@ -65,9 +65,9 @@ async def test_postgresql_refuses_pending_migrations_until_upgraded(pg_schemas: 
     with pytest.raises(StoreError) as caught:
         await open_store(pg_schemas.url, connect_args=args)
     assert str(caught.value) == (
-        "database has pending migrations (0001, 0002): run 'stafett db upgrade'"
+        "database has pending migrations (0001, 0002, 0003): run 'stafett db upgrade'"
     )
-    assert await upgrade(pg_schemas.url, connect_args=args) == ["0001", "0002"]
+    assert await upgrade(pg_schemas.url, connect_args=args) == ["0001", "0002", "0003"]
     assert await upgrade(pg_schemas.url, connect_args=args) == []
     async with await open_store(pg_schemas.url, connect_args=args) as store:
         await store.check()
