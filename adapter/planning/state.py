@@ -218,6 +218,7 @@ class DeadlineState(_Frozen):
     sequence: int
     decided_at: datetime
     deadline: date
+    level0: bool = False
     link: str | None = None
 
 

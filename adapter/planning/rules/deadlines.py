@@ -44,7 +44,10 @@ def record_decision(ctx: Ctx, data: DecisionRecordedData) -> None:
     if data.next_meeting_due is not None and data.next_meeting_due < deadline:
         deadline = data.next_meeting_due
     current = DeadlineState(
-        sequence=ctx.seq, decided_at=ctx.event.occurred_at, deadline=deadline, link=None
+        sequence=ctx.seq,
+        decided_at=ctx.event.occurred_at,
+        deadline=deadline,
+        level0=ctx.state.level == 0,
     )
     ctx.update(deadline=current)
     if ctx.can_share:

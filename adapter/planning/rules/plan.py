@@ -103,7 +103,12 @@ def share_pending(ctx: Ctx, *, carry_in: bool = False) -> None:
     if not carry_in:
         return
     deadline = ctx.state.deadline
-    if deadline is not None and deadline.link is None and deadline.deadline >= ctx.at:
+    if (
+        deadline is not None
+        and deadline.link is None
+        and not deadline.level0
+        and deadline.deadline >= ctx.at
+    ):
         share_deadline(ctx, deadline)
     for meeting in list(ctx.state.meetings.values()):
         if (

@@ -10,7 +10,6 @@ from tests.unit.planning.factory import (
     TENANTS,
     Stream,
     ops_of,
-    pre_plan_step,
     run,
     tail,
     with_plan,
@@ -100,12 +99,11 @@ def test_the_closing_summary_is_the_stafettlogg_at_the_transfer(tenant: str) -> 
 
 @pytest.mark.parametrize("tenant", TENANTS)
 def test_a_deadline_still_ahead_is_carried_into_a_new_plan(tenant: str) -> None:
-    """A decision before the plan step: its deadline entry comes with the carry-in."""
+    """A decision before the plan (the consent came later): its entry comes with the carry-in."""
     s = Stream(tenant)
-    s.open(*pre_plan_step(tenant))
-    s.consent("C1", ["skole"])
+    s.open(*get_profile(tenant).create_plan_at)
     decided = s.decision("refer")
-    s.step(*get_profile(tenant).create_plan_at)
+    s.consent("C1", ["skole"])
     result = run(s.events, tenant)
     (plan,) = ops_of(result, OpKind.CREATE_PLAN)
     assert plan.cause_sequence == decided.sequence + 1
@@ -115,3 +113,16 @@ def test_a_deadline_still_ahead_is_carried_into_a_new_plan(tenant: str) -> None:
     ]
     assert result.state.deadline is not None
     assert result.state.deadline.link == f"deadline:{decided.sequence}"
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_a_level_0_deadline_stays_home(tenant: str) -> None:
+    """Level 0 stays home: a decision taken there sets no entry in the new plan."""
+    s = Stream(tenant)
+    s.open(0, 1)
+    s.consent("C1", ["skole"])
+    s.decision("escalate")
+    s.step(*get_profile(tenant).create_plan_at)
+    result = run(s.events, tenant)
+    assert len(ops_of(result, OpKind.CREATE_PLAN)) == 1
+    assert ops_of(result, OpKind.CREATE_CALENDAR) == []
