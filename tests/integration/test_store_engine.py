@@ -41,7 +41,8 @@ async def test_sqlite_creates_its_directory_upgrades_and_runs_in_wal(sqlite_url:
 
 async def test_sqlite_without_auto_upgrade_refuses_pending_migrations(sqlite_url: str) -> None:
     """With auto_upgrade=False an empty SQLite database is refused with the command to run."""
-    with pytest.raises(StoreError, match=r"pending migrations \(0001, 0002, 0003\).*stafett db upgrade"):
+    pending_all = r"pending migrations \(0001, 0002, 0003\).*stafett db upgrade"
+    with pytest.raises(StoreError, match=pending_all):
         await open_store(sqlite_url, auto_upgrade=False)
 
 
