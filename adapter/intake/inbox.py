@@ -31,7 +31,7 @@ class Inbox:
 
     `accept` is idempotent by `event_id`; a conflict is stored as a rejected row (with the
     field and reason) by the store itself, in the same transaction, and reported as
-    ``InsertOutcome.CONFLICT`` — doors show `CONFLICT_MESSAGE` for it.
+    ``InsertOutcome.CONFLICT``; `conflict_field` then tells the door which field clashed.
     """
 
     def __init__(self, sink: EventSink) -> None:
