@@ -39,10 +39,11 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    Update,
     bindparam,
+    case,
     exists,
     func,
+    literal,
     or_,
     select,
     update,
@@ -203,32 +204,6 @@ class Completion:
 
 
 @functools.cache
-def _done_stmt() -> Update:
-    """Record a success if `owner` still holds the lease; names the link's scope (built once)."""
-    o = operations
-    return (
-        update(o)
-        .where(
-            o.c.id == bindparam("op_id"),
-            o.c.state == _S.IN_FLIGHT.value,
-            o.c.lease_owner == bindparam("owner"),
-        )
-        .values(
-            state=_S.DONE,
-            done_at=bindparam("now"),
-            updated_at=bindparam("now"),
-            remote_id=bindparam("remote_id"),
-            last_status=bindparam("status"),
-            last_error=None,
-            lease_owner=None,
-            leased_until=None,
-            next_attempt_at=None,
-        )
-        .returning(o.c.tenant, o.c.case_id, o.c.target, o.c.link)
-    )
-
-
-@functools.cache
 def _link_stmt(*, postgresql: bool) -> Any:
     """Put a link (tenant, case, target, key) → remote id, replacing an older one."""
     stmt = dialect_insert(links, postgresql_=postgresql)
@@ -238,39 +213,66 @@ def _link_stmt(*, postgresql: bool) -> Any:
     )
 
 
-async def _complete_tx(
-    conn: AsyncConnection, done: Completion, owner: str, now: datetime, *, postgresql: bool
-) -> bool:
-    params = {
-        "op_id": done.op_id,
-        "owner": owner,
-        "now": now,
-        "remote_id": done.remote_id,
-        "status": done.status,
-    }
-    row = (await conn.execute(_done_stmt(), params)).first()
-    if row is None:
-        return False
-    new_links = dict(done.extra_links)
-    if done.remote_id is not None and row.link is not None:
-        new_links[row.link] = done.remote_id
-    if new_links:
-        await conn.execute(
-            _link_stmt(postgresql=postgresql),
-            [
-                {
-                    "tenant": row.tenant,
-                    "case_id": row.case_id,
-                    "target": row.target,
-                    "internal_ref": key,
-                    "remote_id": remote,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for key, remote in new_links.items()
-            ],
+async def _complete_all_tx(
+    conn: AsyncConnection,
+    completions: Sequence[Completion],
+    owner: str,
+    now: datetime,
+    *,
+    postgresql: bool,
+) -> list[bool]:
+    """Record every success whose lease `owner` still holds, in one UPDATE (and one put of
+    the links learnt); per completion, whether it was recorded."""
+    if not completions:
+        return []
+    o = operations
+    by_id = {c.op_id: c for c in completions}
+    rows = await conn.execute(
+        update(o)
+        .where(o.c.id.in_(list(by_id)), o.c.state == _S.IN_FLIGHT.value, o.c.lease_owner == owner)
+        .values(
+            state=_S.DONE,
+            done_at=now,
+            updated_at=now,
+            # typed per value, so PostgreSQL knows them even when every one is NULL
+            remote_id=case(
+                {i: literal(c.remote_id, o.c.remote_id.type) for i, c in by_id.items()},
+                value=o.c.id,
+            ),
+            last_status=case(
+                {i: literal(c.status, o.c.last_status.type) for i, c in by_id.items()},
+                value=o.c.id,
+            ),
+            last_error=None,
+            lease_owner=None,
+            leased_until=None,
+            next_attempt_at=None,
         )
-    return True
+        .returning(o.c.id, o.c.tenant, o.c.case_id, o.c.target, o.c.link)
+    )
+    recorded: set[int] = set()
+    new_links: list[dict[str, Any]] = []
+    for row in rows:
+        recorded.add(row.id)
+        done = by_id[row.id]
+        learnt = dict(done.extra_links)
+        if done.remote_id is not None and row.link is not None:
+            learnt[row.link] = done.remote_id
+        new_links.extend(
+            {
+                "tenant": row.tenant,
+                "case_id": row.case_id,
+                "target": row.target,
+                "internal_ref": key,
+                "remote_id": remote,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for key, remote in learnt.items()
+        )
+    if new_links:
+        await conn.execute(_link_stmt(postgresql=postgresql), new_links)
+    return [c.op_id in recorded for c in completions]
 
 
 async def _claim_tx(
@@ -299,14 +301,20 @@ async def _claim_tx(
     }
     if one_by_one:
         await _take_each(conn, ids, take)
+        rows = await conn.execute(
+            select(operations)
+            .where(o.c.id.in_(ids), o.c.lease_owner == owner, o.c.state == _S.IN_FLIGHT.value)
+            .order_by(o.c.id)
+        )
     else:
-        await conn.execute(update(o).where(o.c.id.in_(ids), o.c.state.in_(_CLAIMABLE)).values(take))
-    rows = await conn.execute(
-        select(operations)
-        .where(o.c.id.in_(ids), o.c.lease_owner == owner, o.c.state == _S.IN_FLIGHT.value)
-        .order_by(o.c.id)
-    )
-    return [StoredOperation.model_validate(as_dict(r)) for r in rows]
+        rows = await conn.execute(
+            update(o)
+            .where(o.c.id.in_(ids), o.c.state.in_(_CLAIMABLE))
+            .values(take)
+            .returning(*operations.c)
+        )
+    claimed = [StoredOperation.model_validate(as_dict(r)) for r in rows]
+    return sorted(claimed, key=lambda op: op.id)
 
 
 class OperationsRepo(RepoBase):
@@ -381,7 +389,7 @@ class OperationsRepo(RepoBase):
         pg = self._db.is_postgresql
 
         async def record(conn: AsyncConnection) -> list[bool]:
-            return [await _complete_tx(conn, c, owner, now, postgresql=pg) for c in completions]
+            return await _complete_all_tx(conn, completions, owner, now, postgresql=pg)
 
         async def tx(
             conn: AsyncConnection, *, one_by_one: bool

@@ -53,8 +53,9 @@ def _serve_mock(latency_ms: int) -> tuple[MockServer, threading.Thread, socket.s
 
 @pytest.fixture
 def mock_url() -> Iterator[str]:
-    """A mock with 40 ms latency on a real socket, seeded with the example events."""
-    server, thread, sock, url = _serve_mock(latency_ms=40)
+    """A mock with 60 ms latency on a real socket, seeded with the example events: with one
+    operation at a time the work outlasts several kills (each run does about a second)."""
+    server, thread, sock, url = _serve_mock(latency_ms=60)
     try:
         httpx.post(f"{url}/_mock/internal/events", json=load_examples(ROOT / "examples/events"))
         yield url
@@ -69,7 +70,7 @@ def _adapter(url: str, db: Path) -> subprocess.Popen[str]:
     env.update(
         STAFETT_MOCK_URL=url,
         STAFETT_DATABASE_URL=f"sqlite+aiosqlite:///{db}",
-        STAFETT_DISPATCH__CONCURRENCY="2",
+        STAFETT_DISPATCH__CONCURRENCY="1",
         STAFETT_DISPATCH__LEASE_SECONDS="2",
         STAFETT_DISPATCH__HEARTBEAT_SECONDS="0.5",
     )
