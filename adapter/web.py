@@ -16,7 +16,7 @@ from adapter.errors import RejectedInput, StoreError
 from adapter.events import RulesLookup
 from adapter.events.parse import decode_json
 from adapter.intake.inbox import Inbox
-from adapter.intake.receive import receive_object
+from adapter.intake.receive import prepare_object, store_prepared
 from adapter.logs import get_logger
 from adapter.metrics import Metrics
 from adapter.settings import Settings
@@ -91,12 +91,14 @@ def create_web_app(
             refused = await _store_unparseable(inbox, body, exc)
             return JSONResponse({"results": [refused]}, status_code=400)
         items = decoded if isinstance(decoded, list) else [decoded]
-        results = []
-        for item in items:
-            got = await receive_object(
-                item, inbox=inbox, rules=rules, source=EventSource.PUSH, only_tenant=tenant
-            )
-            results.append(got.as_json())
+        checked = [
+            prepare_object(item, rules=rules, source=EventSource.PUSH, only_tenant=tenant)
+            for item in items
+        ]  # stored in one transaction before the 202
+        receipts = await store_prepared(
+            checked, inbox=inbox, source=EventSource.PUSH, source_ref=None
+        )
+        results = [got.as_json() for got in receipts]
         log.info("push received", tenant=tenant, events=len(results))
         return JSONResponse({"results": results}, status_code=202)
 

@@ -14,7 +14,7 @@ import httpx
 from adapter.errors import TransientError
 from adapter.events import RulesLookup
 from adapter.intake.inbox import Inbox
-from adapter.intake.receive import Receipt, receive_object
+from adapter.intake.receive import Receipt, prepare_object, store_prepared
 from adapter.logs import get_logger
 from adapter.settings import TenantConfig
 from adapter.store.states import EventSource
@@ -79,17 +79,15 @@ async def poll_feed(
             )
         body = _page_of(response, tenant.key)
         events: list[object] = body.get("events", [])
-        for raw in events:
-            receipts.append(
-                await receive_object(
-                    raw,
-                    inbox=inbox,
-                    rules=rules,
-                    source=EventSource.FEED,
-                    source_ref=cursor,
-                    only_tenant=tenant.key,
-                )
+        checked = [
+            prepare_object(
+                raw, rules=rules, source=EventSource.FEED, source_ref=cursor, only_tenant=tenant.key
             )
+            for raw in events
+        ]  # a page is stored in one transaction, before its cursor moves on
+        receipts.extend(
+            await store_prepared(checked, inbox=inbox, source=EventSource.FEED, source_ref=cursor)
+        )
         pages += 1
         next_cursor = body.get("next_cursor")
         if isinstance(next_cursor, str) and next_cursor and next_cursor != cursor:

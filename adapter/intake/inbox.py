@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from adapter.errors import RejectedInput
@@ -20,6 +21,8 @@ class EventSink(Protocol):
     """What the inbox needs from the store (`adapter.store.Store` is one; tests use a fake)."""
 
     async def insert_event(self, rec: InboundEvent) -> InsertOutcome: ...
+
+    async def insert_events(self, recs: Sequence[InboundEvent]) -> list[InsertOutcome]: ...
 
     async def insert_rejected(self, rec: RejectedRecord) -> int: ...
 
@@ -40,6 +43,10 @@ class Inbox:
     async def accept(self, rec: InboundEvent) -> InsertOutcome:
         """Store a validated event: accepted, duplicate (no-op) or conflict (stored rejected)."""
         return await self._sink.insert_event(rec)
+
+    async def accept_many(self, recs: Sequence[InboundEvent]) -> list[InsertOutcome]:
+        """`accept` for many events in one transaction; their outcomes, in order."""
+        return await self._sink.insert_events(recs)
 
     async def conflict_field(self, rec: InboundEvent) -> str:
         """The field an event that came back ``CONFLICT`` conflicts on: `event_id` or `sequence`."""

@@ -8,7 +8,7 @@ of the raw envelope only ids that pass `adapter.events.safe` are kept beside the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,7 +28,17 @@ from adapter.nin import mask_nins
 from adapter.store.records import InboundEvent, RejectedRecord
 from adapter.store.states import EventSource, InsertOutcome
 
-__all__ = ["Receipt", "ReceiptOutcome", "receive_object", "receive_text", "to_inbound"]
+__all__ = [
+    "Prepared",
+    "Receipt",
+    "ReceiptOutcome",
+    "prepare_object",
+    "prepare_text",
+    "receive_object",
+    "receive_text",
+    "store_prepared",
+    "to_inbound",
+]
 
 log = get_logger(__name__)
 
@@ -167,35 +177,88 @@ def _validate(
     return event, raw
 
 
-async def receive_object(
+@dataclass(frozen=True)
+class Prepared:
+    """One piece of input, checked and not yet stored: the record to store, or the refusal
+    (with the text and decoded value kept as the rejected row's payload)."""
+
+    line: int | None
+    record: InboundEvent | None = None
+    refusal: RejectedInput | None = None
+    payload: str = ""
+    raw: object = None
+
+
+def prepare_object(
     raw: object,
     *,
-    inbox: Inbox,
     rules: RulesLookup,
     source: EventSource,
     source_ref: str | None = None,
     line: int | None = None,
     payload_text: str | None = None,
     only_tenant: str | None = None,
-) -> Receipt:
-    """Validate and store one decoded event. `only_tenant` refuses events of other tenants."""
-    if payload_text is None:
-        payload_text = _payload_of(raw)
+) -> Prepared:
+    """Validate one decoded event. `only_tenant` refuses events of other tenants."""
+    payload = _payload_of(raw) if payload_text is None else payload_text
     try:
         event, mapping = _validate(raw, rules=rules, line=line, only_tenant=only_tenant)
     except RejectedInput as exc:
-        return await _reject(
-            inbox,
-            exc,
-            payload=payload_text,
-            raw=raw,
-            source=source,
-            source_ref=source_ref,
-            line=line,
-        )
+        return Prepared(line, refusal=exc, payload=payload, raw=raw)
     record = to_inbound(event, mapping, source=source, source_ref=source_ref, line=line)
-    outcome = await inbox.accept(record)
-    event_id = str(event.event_id)
+    return Prepared(line, record=record)
+
+
+def prepare_text(
+    text: str | bytes,
+    *,
+    rules: RulesLookup,
+    source: EventSource,
+    source_ref: str | None = None,
+    line: int | None = None,
+) -> Prepared:
+    """Decode one JSON text (a JSONL line), then validate it."""
+    payload_text = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+    try:
+        raw = decode_json(text, line=line)
+    except RejectedInput as exc:
+        return Prepared(line, refusal=exc, payload=payload_text)
+    return prepare_object(
+        raw, rules=rules, source=source, source_ref=source_ref, line=line, payload_text=payload_text
+    )
+
+
+async def store_prepared(
+    items: Sequence[Prepared], *, inbox: Inbox, source: EventSource, source_ref: str | None
+) -> list[Receipt]:
+    """Store checked input: the valid events in ONE transaction, each refusal as its row;
+    one receipt per item, in order."""
+    valid = [item.record for item in items if item.record is not None]
+    outcomes = iter(await inbox.accept_many(valid))
+    receipts: list[Receipt] = []
+    for item in items:
+        if item.record is not None:
+            receipts.append(await _receipt(inbox, item.record, next(outcomes), item.line))
+            continue
+        assert item.refusal is not None
+        receipts.append(
+            await _reject(
+                inbox,
+                item.refusal,
+                payload=item.payload,
+                raw=item.raw,
+                source=source,
+                source_ref=source_ref,
+                line=item.line,
+            )
+        )
+    return receipts
+
+
+async def _receipt(
+    inbox: Inbox, record: InboundEvent, outcome: InsertOutcome, line: int | None
+) -> Receipt:
+    event_id = record.event_id
     if outcome is InsertOutcome.ACCEPTED:
         return Receipt(ReceiptOutcome.ACCEPTED, event_id=event_id, line=line)
     if outcome is InsertOutcome.DUPLICATE:
@@ -215,6 +278,31 @@ async def receive_object(
     )
 
 
+async def receive_object(
+    raw: object,
+    *,
+    inbox: Inbox,
+    rules: RulesLookup,
+    source: EventSource,
+    source_ref: str | None = None,
+    line: int | None = None,
+    payload_text: str | None = None,
+    only_tenant: str | None = None,
+) -> Receipt:
+    """Validate and store one decoded event. `only_tenant` refuses events of other tenants."""
+    item = prepare_object(
+        raw,
+        rules=rules,
+        source=source,
+        source_ref=source_ref,
+        line=line,
+        payload_text=payload_text,
+        only_tenant=only_tenant,
+    )
+    (receipt,) = await store_prepared([item], inbox=inbox, source=source, source_ref=source_ref)
+    return receipt
+
+
 async def receive_text(
     text: str | bytes,
     *,
@@ -225,28 +313,9 @@ async def receive_text(
     line: int | None = None,
 ) -> Receipt:
     """Decode one JSON text (a JSONL line), then validate and store it."""
-    payload_text = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
-    try:
-        raw = decode_json(text, line=line)
-    except RejectedInput as exc:
-        return await _reject(
-            inbox,
-            exc,
-            payload=payload_text,
-            raw=None,
-            source=source,
-            source_ref=source_ref,
-            line=line,
-        )
-    return await receive_object(
-        raw,
-        inbox=inbox,
-        rules=rules,
-        source=source,
-        source_ref=source_ref,
-        line=line,
-        payload_text=payload_text,
-    )
+    item = prepare_text(text, rules=rules, source=source, source_ref=source_ref, line=line)
+    (receipt,) = await store_prepared([item], inbox=inbox, source=source, source_ref=source_ref)
+    return receipt
 
 
 def _where(line: int | None, event_id: str | None) -> str:

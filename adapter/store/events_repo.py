@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -86,9 +86,18 @@ class EventsRepo(RepoBase):
         The unique indexes decide races: a concurrent insert that loses gets the winner's
         row on re-reading and reports duplicate or conflict.
         """
+        (outcome,) = await self.insert_events([rec])
+        return outcome
+
+    async def insert_events(self, recs: Sequence[InboundEvent]) -> list[InsertOutcome]:
+        """`insert_event` for many events in ONE transaction (a file's lines, a feed page).
+
+        Each event is judged as if stored alone, in order (a later event of the batch sees
+        the earlier ones); one outcome per event.
+        """
         now = self._db.clock()
 
-        async def tx(conn: AsyncConnection) -> InsertOutcome:
+        async def one(conn: AsyncConnection, rec: InboundEvent) -> InsertOutcome:
             found = await _classify(conn, rec)
             if found is None:
                 try:
@@ -108,6 +117,11 @@ class EventsRepo(RepoBase):
                 await self._store_conflict(conn, rec, field, reason or "conflict")
             return outcome
 
+        async def tx(conn: AsyncConnection) -> list[InsertOutcome]:
+            return [await one(conn, rec) for rec in recs]
+
+        if not recs:
+            return []
         return await self._db.write(tx)
 
     async def conflict_field(self, rec: InboundEvent) -> str | None:

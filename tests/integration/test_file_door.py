@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adapter.events import RulesLookup
-from adapter.intake.files import ingest_file
+from adapter.intake.files import BATCH_LINES, ingest_file
 from adapter.intake.inbox import Inbox
 from adapter.intake.receive import ReceiptOutcome
 from adapter.settings import load_settings
@@ -188,3 +188,35 @@ async def test_a_conflict_names_the_field_the_store_recorded(
     )
     stored = await store.list_events(EventState.REJECTED, limit=10)
     assert [r.field for r in stored] == ["event_id", "sequence"]
+
+
+async def test_a_file_longer_than_a_batch_keeps_every_line_and_its_order(
+    store: Store, rules: RulesLookup, tmp_path: Path
+) -> None:
+    """Lines are stored in batches: across batch edges each line still gets its own receipt
+    (in file order), a bad line its own row, and a duplicate within the file is a no-op."""
+    assert BATCH_LINES < 1200
+    example = [json.loads(line) for line in _lines_of("modum.jsonl")]
+    lines = []
+    for n in range(1200 // len(example) + 1):  # copies of the Modum case, one case id each
+        for event in example:
+            copy = {**event, "case_id": f"BTI-COPY-{n:03}"}
+            copy["event_id"] = f"{event['event_id'][:-3]}{n:03}"
+            lines.append(json.dumps(copy, ensure_ascii=False))
+    lines = lines[:1200]
+    lines.insert(700, "{not json")
+    lines.append(lines[3])  # the same event again, in another batch
+    big = tmp_path / "big.jsonl"
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    report = await ingest_file(big, inbox=Inbox(store), rules=rules)
+    assert [r.line for r in report.receipts] == list(range(1, len(lines) + 1))
+    assert (
+        report.count(ReceiptOutcome.ACCEPTED),
+        report.count(ReceiptOutcome.DUPLICATE),
+        report.count(ReceiptOutcome.REJECTED),
+    ) == (1200, 1, 1)
+    (refused,) = report.rejections
+    assert (refused.line, refused.field) == (701, "<json>")
+    counts = await store.count_events_by_state()
+    assert (counts[EventState.ACCEPTED], counts[EventState.REJECTED]) == (1200, 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from adapter.errors import RejectedInput
@@ -24,6 +25,9 @@ class FakeSink:
         if known.content_hash == rec.content_hash:
             return InsertOutcome.DUPLICATE
         return InsertOutcome.CONFLICT
+
+    async def insert_events(self, recs: Sequence[InboundEvent]) -> list[InsertOutcome]:
+        return [await self.insert_event(rec) for rec in recs]
 
     async def insert_rejected(self, rec: RejectedRecord) -> int:
         self.rejected.append(rec)
@@ -77,3 +81,13 @@ async def test_reject_input_keeps_message_field_id_and_line() -> None:
         EventSource.FILE,
         "a.jsonl",
     )
+
+
+async def test_accept_many_reports_each_outcome_in_order() -> None:
+    """A batch (a file's lines) gets one outcome per event, judged in order."""
+    inbox = Inbox(FakeSink())
+    assert await inbox.accept_many([event(), event(), event("h2")]) == [
+        InsertOutcome.ACCEPTED,
+        InsertOutcome.DUPLICATE,
+        InsertOutcome.CONFLICT,
+    ]
