@@ -119,6 +119,7 @@ class MockServer(uvicorn.Server):
                 host=host,
                 port=port,
                 log_level=log_level,
+                log_config=None,  # records go to the root handler: the same redaction
                 lifespan="on",
                 timeout_graceful_shutdown=5,
             )
