@@ -8,7 +8,8 @@ One `Finding` per remote item that needs attention (or is fine):
   When a plan (or the archive case) is gone, that plan's done operations are requeued in
   order: its history replays exactly. A stafettlogg whose IP still exists is closed (it
   was transferred): its absence is reported, never replayed, since replaying it would
-  transfer it again into a second IP.
+  transfer it again into a second IP. A gone IP is transferred again only from a
+  stafettlogg that is open and untransferred remotely; otherwise it is reported.
 - `update`: a mutable item (goal, measure, responsibility, calendar entry, consent status,
   plan lead, plan/archive status) differs — a correcting operation is enqueued (a new
   ``#resync-<n>`` update) or the done one that set it is requeued.

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapter.planning.operations import Operation
 from adapter.store._base import RepoBase, as_dict, dialect_insert
-from adapter.store.cases_repo import _save_case_tx
+from adapter.store.cases_repo import _save_case_tx  # a planning step's checked state write
 from adapter.store.operations_repo import add_operations_tx, requeue_operations_tx
 from adapter.store.records import AuditEntry, StoredOperation
 from adapter.store.states import OperationState, Target

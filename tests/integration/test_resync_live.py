@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from adapter.resync import Action, case_keys, resync
@@ -15,8 +16,9 @@ from adapter.runner.once import run_once
 from adapter.runner.runtime import Runtime
 from adapter.store import Store, open_store
 from tests.integration.conftest import FakeClock, PgSchemas
-from tests.support.remote_state import duplicates, normalize
+from tests.support.remote_state import duplicates, is_write, normalize
 from tests.support.resync_world import ACTOR, World, open_world
+from tests.support.stored_events import demo_settings
 
 
 @pytest.fixture
@@ -26,26 +28,48 @@ async def world(store: Store, sqlite_url: str, clock: FakeClock) -> AsyncIterato
         yield opened
 
 
+class _Writes(httpx.AsyncBaseTransport):
+    """Counts the writes a runtime sends; with `after`, each waits until that event is set."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, after: asyncio.Event | None = None):
+        self._inner = inner
+        self._after = after
+        self.sent = asyncio.Event()
+        self.count = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if is_write(request.method, request.url.path):
+            if self._after is not None:
+                await self._after.wait()
+            self.count += 1
+            self.sent.set()
+        return await self._inner.handle_async_request(request)
+
+
+async def _runtime(
+    world: World, store: Store, transport: httpx.AsyncBaseTransport, owner: str, **env: str
+) -> Runtime:
+    settings = demo_settings(world.settings.database_url, **env)
+    return await Runtime.open(
+        settings, store=store, transport=transport, clock=world.rt.clock, owner=owner
+    )
+
+
 @pytest.fixture
-async def live(
-    request: pytest.FixtureRequest, world: World, store: Store, sqlite_url: str, clock: FakeClock
-) -> AsyncIterator[Runtime]:
-    """The "service": another runtime on the same database and mock, another lease owner."""
+async def twin(
+    request: pytest.FixtureRequest, store: Store, sqlite_url: str, clock: FakeClock
+) -> AsyncIterator[Store]:
+    """A second store handle on the same database: the running service's."""
     if store.backend == "sqlite":
-        twin = await open_store(sqlite_url, clock=clock)
+        opened = await open_store(sqlite_url, clock=clock)
     else:
         schemas: PgSchemas = request.getfixturevalue("pg_schemas")
         schema: str = request.getfixturevalue("pg_store_schema")
-        twin = await open_store(
+        opened = await open_store(
             schemas.url, clock=clock, connect_args=PgSchemas.connect_args(schema)
         )
-    rt = await Runtime.open(
-        world.settings, store=twin, transport=world.transport, clock=clock, owner="service"
-    )
-    try:
-        yield rt
-    finally:
-        await rt.close()
+    async with opened:
+        yield opened
 
 
 async def _serve(rt: Runtime, stop: asyncio.Event) -> int:
@@ -58,22 +82,30 @@ async def _serve(rt: Runtime, stop: asyncio.Event) -> int:
 
 
 async def test_resync_beside_a_live_dispatcher_makes_every_item_once(
-    world: World, live: Runtime
+    world: World, twin: Store
 ) -> None:
-    """After a wipe, resync requeues the history while the service dispatches too: both
-    run operations, and the rebuilt state has no duplicate and equals the first one."""
+    """After a wipe, resync requeues the history while the service dispatches too (its
+    first write after the resync's first): both send writes, and the rebuilt state has no
+    duplicate and equals the first one."""
     before = await world.state()
     (await world.admin.post("/_mock/reset")).raise_for_status()
+    ours = _Writes(world.transport)
+    theirs = _Writes(world.transport, after=ours.sent)
+    # One operation at a time each: a case's two queues, so neither can take both heads.
+    rt = await _runtime(world, world.rt.store, ours, "resync", STAFETT_DISPATCH__CONCURRENCY="1")
+    service = await _runtime(world, twin, theirs, "service", STAFETT_DISPATCH__CONCURRENCY="1")
     stop = asyncio.Event()
-    service = asyncio.create_task(_serve(live, stop))
+    serving = asyncio.create_task(_serve(service, stop))
     try:
-        report = await resync(world.rt, await case_keys(world.rt.store), actor=ACTOR, max_wait_s=0)
+        report = await resync(rt, await case_keys(rt.store), actor=ACTOR, max_wait_s=0)
     finally:
         stop.set()
-        served = await service
+        served = await serving
+        await rt.http.aclose()
+        await service.http.aclose()
     leftover = await run_once(world.rt, poll=False, max_wait_s=0)
     assert (leftover.operations_pending, leftover.parked_cases) == (0, 0)
-    assert report.created > 0 and served > 0
+    assert report.created > 0 and served > 0 and ours.count > 0 and theirs.count > 0
     after = await world.state()
     assert duplicates(after) == []
     assert normalize(after) == normalize(before)
