@@ -188,6 +188,10 @@ async def analyse_case(rt: Runtime, key: CaseKey) -> CaseDiff:
     # The stored state first: a planning step between here and the replay leaves it behind
     # the replay, so it is not overwritten (see `_state_differs`).
     record = await rt.store.load_case(key.tenant, key.case_id)
+    if record is not None and record.purged_at is not None:
+        # retention purged its personal data: there is nothing left to replay, nothing to
+        # converge (the case was closed, with nothing waiting, when it was purged)
+        return CaseDiff(key.tenant, key.case_id)
     desired = await desired_plan(rt.store, key, rules, rt.lookup)
     ops = desired.operations
     rows = {r.op_ref: r for r in await rt.store.operations_for_case(key.tenant, key.case_id)}

@@ -9,12 +9,15 @@ from typing import Any
 from sqlalchemy import select
 
 from adapter.planning import CaseState
+from adapter.resync import case_keys, reconcile, resync
 from adapter.runner.retention import purge_expired_cases
 from adapter.service import _Ticks
+from adapter.store.audit_repo import Actor
 from adapter.store.states import EventState
 from adapter.store.tables import cases, events, operations
 from tests.integration.test_transfer_saga import Saga, saga
 from tests.support.engine import example_events, people_of
+from tests.support.remote_state import is_write
 
 __all__ = ["saga"]
 
@@ -108,4 +111,24 @@ async def test_the_service_s_retention_tick_purges(saga: Saga) -> None:
     await _Ticks(rt).as_mapping()["retention"]()
     record = await saga.store.load_case("modum", CASE)
     assert record is not None and record.purged_at is not None
+    await rt.close()
+
+
+async def test_resync_and_reconcile_leave_a_purged_case_alone(saga: Saga) -> None:
+    """Nothing can be replayed from a purged case: no write, no drift reported for it."""
+    await saga.feed(_modum())
+    rt = await saga.runtime("first")
+    await saga.drain(rt)
+    await purge_expired_cases(saga.store, saga.settings, AFTER_DUE)
+    before = len((await saga.remote())["requests"])
+    drift = await reconcile(rt)
+    assert [d for d in drift.drift if d["case_id"] == CASE] == []
+    keys = await case_keys(saga.store)
+    report = await resync(rt, keys, actor=Actor("test", "retention test"))
+    assert (report.created, report.updated) == (0, 0)
+    after = (await saga.remote())["requests"][before:]
+    assert [r for r in after if is_write(r["method"], r["path"])] == []
+    record = await saga.store.load_case("modum", CASE)
+    assert record is not None and CaseState.model_validate_json(record.state).purged
+    assert [e for e in await saga.store.list_events(EventState.REJECTED)] == []
     await rt.close()
