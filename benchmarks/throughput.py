@@ -7,7 +7,8 @@ For every (scale, concurrency): a fresh mock in its own process (`stafett mock -
 ingested through the file door and drained by `run --once`, all inside one driver process
 whose peak RSS is measured. Reported: events/s (ingest to drained), remote calls/s during the
 drain, p95 event-to-applied latency, peak RSS, and the ratio of the achieved call rate to the
-floor `concurrency / latency`.
+floor `concurrency / latency`; for scale, the rate and ratio a bare httpx client (no store,
+its own process) reaches against the same mock at the same concurrency.
 """
 
 from __future__ import annotations
@@ -104,9 +105,57 @@ def _mock(port: int, latency_ms: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the mock did not start")
 
 
-def _calls(port: int) -> int:
+def _calls(port: int) -> tuple[int, str]:
+    """The remote calls the engine made (the feed excluded), and one plan's id."""
     state = httpx.get(f"http://127.0.0.1:{port}/_mock/state", timeout=120).json()
-    return sum(1 for r in state["requests"] if not r["path"].startswith("/internal/"))
+    calls = sum(1 for r in state["requests"] if not r["path"].startswith("/internal/"))
+    return calls, str(state["samspill"]["plans"][0]["planId"])
+
+
+CEILING = r"""
+import asyncio, json, sys, time
+import httpx
+
+async def main(base: str, plan: str, concurrency: int, n: int) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        token = (await client.post("/connect/token", data={
+            "grant_type": "client_credentials", "client_id": "stafett-modum",
+            "client_secret": "modum-demo-secret", "scope": "vfsapi:samspill",
+            "tenant_id": "6f1c2a4e-8d3b-4c1a-9e2f-0a1b2c3d4e01"})).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one() -> None:
+            async with gate:
+                got = await client.get(f"/samspill/api/v1/plans/{plan}", headers=headers)
+                got.raise_for_status()
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(n)))
+        print(json.dumps({"calls_per_s": n / (time.perf_counter() - t0)}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+"""
+"""A bare httpx client in its own process, no store, the same concurrency and mock: what
+the client side and the mock allow at all (the floor assumes both cost nothing)."""
+
+
+def _client_ceiling(port: int, plan: str, concurrency: int) -> float:
+    out = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/python"),
+            "-c",
+            CEILING,
+            f"http://127.0.0.1:{port}",
+            plan,
+            str(concurrency),
+            str(max(200, 100 * concurrency)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["calls_per_s"])
 
 
 def run_one(cases: int, concurrency: int, latency_ms: int, work: Path) -> dict[str, Any]:
@@ -138,7 +187,8 @@ def run_one(cases: int, concurrency: int, latency_ms: int, work: Path) -> dict[s
         if out.returncode != 0:
             raise RuntimeError(f"driver failed: {out.stderr[-3000:]}")
         figures = dict(json.loads(out.stdout.strip().splitlines()[-1]))
-        calls = _calls(port)
+        calls, plan = _calls(port)
+        ceiling = _client_ceiling(port, plan, concurrency)
     finally:
         mock.terminate()
         mock.wait(timeout=30)
@@ -152,6 +202,8 @@ def run_one(cases: int, concurrency: int, latency_ms: int, work: Path) -> dict[s
         events_per_s=round(figures["events"] / (figures["ingest_s"] + figures["drain_s"]), 1),
         floor_calls_per_s=floor,
         ratio_to_floor=round(rate / floor, 3),
+        client_ceiling_calls_per_s=round(ceiling, 1),
+        client_ceiling_ratio=round(ceiling / floor, 3),
     )
     return figures
 
