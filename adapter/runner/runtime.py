@@ -86,9 +86,7 @@ class Runtime:
             owner=owner or default_owner(),
         )
         runtime.rules = {key: planning_rules(t) for key, t in settings.tenants.items()}
-        runtime.clients = build_clients(
-            settings, http, summaries=summary_provider(opened), clock=clock
-        )
+        runtime.clients = build_clients(settings, http, summaries=summary_provider(), clock=clock)
         return runtime
 
     @property

@@ -10,12 +10,13 @@ from adapter.dispatch.worker import Dispatcher
 from adapter.errors import AmbiguousError, PermanentError, TransientError
 from adapter.metrics import Metrics
 from adapter.planning.operations import Operation, OpKind, Target, op_ref
-from adapter.planning.payloads import CreateGoal, Payload, UpdateGoal
+from adapter.planning.payloads import Payload, UpdateGoal
 from adapter.settings import DispatchSettings
 from adapter.store import Store
 from adapter.store.states import OperationState
 from adapter.targets.result import Result
 from tests.integration.conftest import FakeClock
+from tests.support.outbox import goal_operation
 
 Script = Callable[[str], Result | Exception]
 
@@ -51,21 +52,6 @@ class ScriptedTarget:
     ) -> Result | None:
         self.calls.append(("lookup", op_ref))
         return self.existing.get(op_ref)
-
-
-def _goal(case: str, goal: str) -> Operation:
-    payload = CreateGoal(
-        plan_link="plan:stafettlogg", title="Trives på skolen", external_reference="x"
-    )
-    return Operation(
-        op_ref=op_ref("modum", case, "goal", goal),
-        tenant="modum",
-        case_id=case,
-        target=Target.SAMSPILL,
-        kind=OpKind.CREATE_GOAL,
-        link=f"goal:{goal}",
-        payload=payload.model_dump(mode="json"),
-    )
 
 
 def _update(case: str, goal: str, seq: int) -> Operation:
@@ -108,8 +94,10 @@ async def test_success_links_the_remote_id_and_later_ops_use_it(
 ) -> None:
     """A create is linked; the update that follows is sent with the linked id."""
     await _setup(store, "C1")
-    await store.add_operations([_goal("C1", "G1"), _update("C1", "G1", 5)])
-    target = ScriptedTarget(script={_goal("C1", "G1").op_ref: [Result(remote_id="goal-77")]})
+    await store.add_operations([goal_operation("C1", "G1"), _update("C1", "G1", 5)])
+    target = ScriptedTarget(
+        script={goal_operation("C1", "G1").op_ref: [Result(remote_id="goal-77")]}
+    )
     report = await _dispatcher(store, target, clock).run_pass()
     assert report.done == 2
     assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "goal-77"
@@ -119,7 +107,7 @@ async def test_success_links_the_remote_id_and_later_ops_use_it(
 async def test_two_503s_then_success_makes_one_item(store: Store, clock: FakeClock) -> None:
     """Transient failures are retried in the call; the item is created once."""
     await _setup(store, "C1")
-    op = _goal("C1", "G1")
+    op = goal_operation("C1", "G1")
     await store.add_operations([op])
     target = ScriptedTarget(
         script={op.op_ref: [TransientError("503", status=503), TransientError("503", status=503)]}
@@ -133,7 +121,7 @@ async def test_two_503s_then_success_makes_one_item(store: Store, clock: FakeClo
 async def test_ambiguous_failure_is_looked_up_and_adopted(store: Store, clock: FakeClock) -> None:
     """After a timeout the next attempt finds the item by op_ref and creates nothing."""
     await _setup(store, "C1")
-    op = _goal("C1", "G1")
+    op = goal_operation("C1", "G1")
     await store.add_operations([op])
     target = ScriptedTarget(script={op.op_ref: [AmbiguousError("read timeout")]})
     dispatcher = _dispatcher(store, target, clock)
@@ -151,7 +139,7 @@ async def test_ambiguous_failure_is_looked_up_and_adopted(store: Store, clock: F
 async def test_retry_after_is_honoured_on_the_fake_clock(store: Store, clock: FakeClock) -> None:
     """A 429 with Retry-After 30 s: no request before 30 s have passed, one after."""
     await _setup(store, "C1")
-    op = _goal("C1", "G1")
+    op = goal_operation("C1", "G1")
     await store.add_operations([op])
     target = ScriptedTarget(script={op.op_ref: [TransientError("429", status=429, retry_after=30)]})
     dispatcher = _dispatcher(store, target, clock)
@@ -170,8 +158,8 @@ async def test_permanent_failure_parks_the_case_and_others_finish(
 ) -> None:
     """A 422 parks that case's operation and holds its later ones; other cases complete."""
     await _setup(store, "C1", "C2")
-    bad = _goal("C1", "G1")
-    await store.add_operations([bad, _update("C1", "G1", 4), _goal("C2", "G1")])
+    bad = goal_operation("C1", "G1")
+    await store.add_operations([bad, _update("C1", "G1", 4), goal_operation("C2", "G1")])
     target = ScriptedTarget(script={bad.op_ref: [PermanentError("422 title too long")]})
     report = await _dispatcher(store, target, clock).run_pass()
     assert report.parked == 1 and report.done == 1
@@ -183,7 +171,7 @@ async def test_permanent_failure_parks_the_case_and_others_finish(
 
 async def test_missing_link_parks_with_a_clear_reason(store: Store, clock: FakeClock) -> None:
     """An operation whose plan was never created parks instead of calling the remote."""
-    op = _goal("C9", "G1")
+    op = goal_operation("C9", "G1")
     await store.add_operations([op])
     target = ScriptedTarget()
     await _dispatcher(store, target, clock).run_pass()
@@ -196,24 +184,11 @@ async def test_cases_run_in_parallel_up_to_the_concurrency(store: Store, clock: 
     """Many cases are dispatched concurrently, never more than the configured limit."""
     cases = [f"C{i:02}" for i in range(12)]
     await _setup(store, *cases)
-    await store.add_operations([_goal(c, "G1") for c in cases])
+    await store.add_operations([goal_operation(c, "G1") for c in cases])
     target = ScriptedTarget()
     report = await _dispatcher(store, target, clock, concurrency=4).run_pass()
     assert report.done == 12
     assert 1 < target.peak <= 4
-
-
-def _vardo_goal(case: str) -> Operation:
-    payload = CreateGoal(plan_link="plan:stafettlogg", title="Mål", external_reference="x")
-    return Operation(
-        op_ref=op_ref("vardo", case, "goal", "G1"),
-        tenant="vardo",
-        case_id=case,
-        target=Target.SAMSPILL,
-        kind=OpKind.CREATE_GOAL,
-        link="goal:G1",
-        payload=payload.model_dump(mode="json"),
-    )
 
 
 async def test_a_429_pauses_every_operation_of_that_tenant_and_target(
@@ -223,7 +198,11 @@ async def test_a_429_pauses_every_operation_of_that_tenant_and_target(
     Samspill cases wait too; another tenant flows on; after 120 s all run."""
     await _setup(store, "C1", "C2")
     await store.put_link("vardo", "V1", Target.SAMSPILL, "plan:stafettlogg", "P-V1")
-    limited, same_tenant, other_tenant = _goal("C1", "G1"), _goal("C2", "G1"), _vardo_goal("V1")
+    limited, same_tenant, other_tenant = (
+        goal_operation("C1", "G1"),
+        goal_operation("C2", "G1"),
+        goal_operation("V1", tenant="vardo"),
+    )
     await store.add_operations([limited, same_tenant, other_tenant])
     answer = TransientError("429", status=429, retry_after=120)
     target = ScriptedTarget(script={limited.op_ref: [answer]})
@@ -242,7 +221,11 @@ async def test_remote_calls_are_counted_by_status_and_operations_by_target(
 ) -> None:
     """`stafett_remote_calls` carries the HTTP status (or the error class), never one label."""
     await _setup(store, "C1", "C2", "C3")
-    created, refused, unclear = _goal("C1", "G1"), _goal("C2", "G1"), _goal("C3", "G1")
+    created, refused, unclear = (
+        goal_operation("C1", "G1"),
+        goal_operation("C2", "G1"),
+        goal_operation("C3", "G1"),
+    )
     await store.add_operations([created, refused, unclear])
     target = ScriptedTarget(
         script={

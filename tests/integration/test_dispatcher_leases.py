@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from adapter.dispatch.worker import Dispatcher
-from adapter.planning.operations import Operation, OpKind, Target, op_ref
-from adapter.planning.payloads import CreateGoal, Payload
+from adapter.planning.operations import OpKind, Target
+from adapter.planning.payloads import Payload
 from adapter.settings import DispatchSettings
 from adapter.store import Store
 from adapter.store.states import OperationState
 from adapter.targets.result import Result
 from tests.integration.conftest import FakeClock
+from tests.support.outbox import goal_operation
 
 LEASE_S = 60
 BEAT_S = 15.0
@@ -70,23 +71,10 @@ class Beats:
         await asyncio.sleep(0)
 
 
-def _goal(case: str) -> Operation:
-    payload = CreateGoal(plan_link="plan:stafettlogg", title="Mål", external_reference="x")
-    return Operation(
-        op_ref=op_ref("modum", case, "goal", "G1"),
-        tenant="modum",
-        case_id=case,
-        target=Target.SAMSPILL,
-        kind=OpKind.CREATE_GOAL,
-        link="goal:G1",
-        payload=payload.model_dump(mode="json"),
-    )
-
-
 async def _setup(store: Store, *cases: str) -> None:
     for case in cases:
         await store.put_link("modum", case, Target.SAMSPILL, "plan:stafettlogg", f"P-{case}")
-        await store.add_operations([_goal(case)])
+        await store.add_operations([goal_operation(case)])
 
 
 def _dispatcher(
@@ -145,7 +133,7 @@ async def test_a_lost_lease_stops_the_call_and_records_nothing(
             assert await store.complete_operation(theirs.id, "rival", stalled, remote_id="R")
 
     report = await _dispatcher(store, target, clock, Beats(clock, on_beat, target)).run_pass()
-    assert target.cancelled == [_goal("C1").op_ref]
+    assert target.cancelled == [goal_operation("C1").op_ref]
     assert (report.done, report.lost) == (0, 1)
     assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "R"
 
@@ -165,7 +153,7 @@ async def test_after_stop_nothing_new_is_claimed_and_the_running_call_finishes(
 
     dispatcher = _dispatcher(store, target, clock, Beats(clock, on_beat, target), concurrency=1)
     report = await dispatcher.run_pass()
-    assert (report.done, target.calls) == (1, [_goal("C1").op_ref])
-    second = await store.get_operation_by_ref(_goal("C2").op_ref)
+    assert (report.done, target.calls) == (1, [goal_operation("C1").op_ref])
+    second = await store.get_operation_by_ref(goal_operation("C2").op_ref)
     assert second is not None and second.state is OperationState.PENDING
     assert (await dispatcher.run_pass()).ran == 0  # stopped for good

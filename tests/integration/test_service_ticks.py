@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapter.planning.operations import Operation, OpKind, Target, op_ref
-from adapter.planning.payloads import CreateGoal, Payload
+from adapter.planning.operations import OpKind, Target
+from adapter.planning.payloads import Payload
 from adapter.runner.runtime import Runtime
 from adapter.scheduler import Tick
 from adapter.service import _Ticks, refresh_gauges, singleton_tick
@@ -18,6 +18,7 @@ from adapter.store.states import OperationState
 from adapter.targets.result import Result
 from tests.integration.conftest import PgSchemas
 from tests.support.engine import demo_settings
+from tests.support.outbox import goal_operation
 
 
 @dataclass
@@ -40,19 +41,6 @@ class GatedTarget:
         self, kind: OpKind, payload: Payload, ids: Mapping[str, str], *, op_ref: str
     ) -> Result | None:
         return None
-
-
-def _goal(case: str) -> Operation:
-    payload = CreateGoal(plan_link="plan:stafettlogg", title="Mål", external_reference="x")
-    return Operation(
-        op_ref=op_ref("modum", case, "goal", "G1"),
-        tenant="modum",
-        case_id=case,
-        target=Target.SAMSPILL,
-        kind=OpKind.CREATE_GOAL,
-        link="goal:G1",
-        payload=payload.model_dump(mode="json"),
-    )
 
 
 async def _pg_pair(pg_schemas: PgSchemas, schema: str) -> tuple[Store, Store]:
@@ -125,7 +113,7 @@ async def test_a_stop_waits_for_the_running_dispatch_and_starts_nothing_new(
     try:
         for case in ("C1", "C2"):
             await rt.store.put_link("modum", case, Target.SAMSPILL, "plan:stafettlogg", "P")
-        await rt.store.add_operations([_goal("C1"), _goal("C2")])
+        await rt.store.add_operations([goal_operation("C1"), goal_operation("C2")])
         ticks = _Ticks(rt)
         jobs = ticks.as_mapping()
         dispatch = asyncio.create_task(jobs["dispatch"]())
@@ -140,10 +128,10 @@ async def test_a_stop_waits_for_the_running_dispatch_and_starts_nothing_new(
         states = {o.op_ref: o.state for o in await rt.store.operations_for_case("modum", "C1")}
         states |= {o.op_ref: o.state for o in await rt.store.operations_for_case("modum", "C2")}
         assert states == {
-            _goal("C1").op_ref: OperationState.DONE,
-            _goal("C2").op_ref: OperationState.PENDING,
+            goal_operation("C1").op_ref: OperationState.DONE,
+            goal_operation("C2").op_ref: OperationState.PENDING,
         }
-        assert target.calls == [_goal("C1").op_ref]
+        assert target.calls == [goal_operation("C1").op_ref]
     finally:
         await rt.close()
 
@@ -152,7 +140,7 @@ async def test_the_operations_gauge_is_labelled_by_target(tmp_path: Path) -> Non
     """`stafett_operations` says which target's queue holds the operations, never "all"."""
     rt = await Runtime.open(demo_settings(tmp_path / "g.db"))
     try:
-        await rt.store.add_operations([_goal("C1")])
+        await rt.store.add_operations([goal_operation("C1")])
         await refresh_gauges(rt)
         sample = rt.metrics.registry.get_sample_value
         labels = {"tenant": "modum", "state": "pending"}

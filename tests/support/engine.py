@@ -27,6 +27,7 @@ from adapter.runner.once import RunOnceReport, run_once
 from adapter.runner.runtime import Runtime
 from adapter.settings import Settings, load_settings
 from adapter.store import open_store
+from tests.support.people import people_of
 
 __all__ = [
     "DEMO_CONFIG",
@@ -123,29 +124,6 @@ def example_events(*tenants: str) -> list[dict[str, Any]]:
 def up_to(events: Iterable[dict[str, Any]], last: Mapping[str, int]) -> list[dict[str, Any]]:
     """The events whose sequence is at most `last[case_id]` (cases not named: none)."""
     return [e for e in events if e["sequence"] <= last.get(e["case_id"], 0)]
-
-
-def people_of(events: Iterable[dict[str, Any]]) -> tuple[set[str], set[str]]:
-    """Every `nin` and every `name` value anywhere in the events (nins, names)."""
-    nins: set[str] = set()
-    names: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                if key == "nin" and isinstance(inner, str):
-                    nins.add(inner)
-                elif key == "name" and isinstance(inner, str):
-                    names.add(inner)
-                else:
-                    walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    for event in events:
-        walk(event)
-    return nins, names
 
 
 def demo_settings(db: Path, mock_url: str = IN_PROCESS_URL, **env: str) -> Settings:

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from adapter.logs import configured, watch_lines
+from tests.support.people import people_of
 
 __all__ = ["Leak", "LeakScanner", "default_scanner"]
 
@@ -81,26 +82,14 @@ class LeakScanner:
 
 
 def _names_in_events(paths: Iterable[Path]) -> set[str]:
-    names: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                if key == "name" and isinstance(inner, str):
-                    names.add(inner)
-                else:
-                    walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
+    raws: list[Any] = []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
-                walk(json.loads(line))
+                raws.append(json.loads(line))
             except ValueError:
                 continue  # bad.jsonl breaks JSON on purpose
-    return names
+    return people_of(raws)[1]
 
 
 def _names_in_sources(paths: Iterable[Path]) -> set[str]:

@@ -131,7 +131,8 @@ def _recreate_on_ip(ctx: Ctx, *, after: datetime) -> None:
 
 
 def _snapshot(state: CaseState, day: date, at: datetime) -> SummarySnapshot:
-    """The stafettlogg as it stands when it is transferred: what its closing summary shows."""
+    """The stafettlogg as it stands when it is transferred (on `day`, at `at`): what its
+    closing summary shows."""
 
     def shared(link: str | None) -> bool:
         return link is not None and not link.startswith("ip/")
