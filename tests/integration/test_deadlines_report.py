@@ -183,3 +183,42 @@ async def test_service_deadlines_tick_sets_the_overdue_gauge_per_tenant(
         await rt.http.aclose()
     assert modum == len(expected(28, 42, 29)) == 6
     assert vardo == 0
+
+
+async def test_report_on_days_29_and_43_is_exactly_this_table(
+    store: Store, sqlite_url: str
+) -> None:
+    """Written out, not derived: Modum's 28/42 days on the day after each deadline."""
+    settings = demo_settings(sqlite_url)
+    await _plan_table(store, settings, "modum")
+
+    async def on(day: int) -> dict[str, tuple[int, int | None, int]]:
+        rows = await deadline_report(store, DECIDED + timedelta(day), tenant="modum")
+        return {
+            r.case_id: (
+                (r.deadline - DECIDED).days,
+                None
+                if r.next_meeting_at is None
+                else (r.next_meeting_at.astimezone(OSLO).date() - DECIDED).days,
+                r.days_over,
+            )
+            for r in rows
+        }
+
+    assert await on(29) == {
+        "cont-after": (28, 29, 1),
+        "cont-none": (28, None, 1),
+        "escalate-after": (28, 29, 1),
+        "cont-cancelled": (28, None, 1),
+        "refer-after": (42, 43, 0),  # late for certain: listed before its day
+        "due-early": (10, 11, 19),
+    }
+    assert await on(43) == {
+        "cont-after": (28, 29, 15),
+        "cont-none": (28, None, 15),
+        "escalate-after": (28, 29, 15),
+        "cont-cancelled": (28, None, 15),
+        "refer-after": (42, 43, 1),
+        "refer-none": (42, None, 1),
+        "due-early": (10, 11, 33),
+    }
