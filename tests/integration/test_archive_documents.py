@@ -1,6 +1,6 @@
 """Minutes by `document_ref`, through the engine: fetched with the feed's key and archived,
-or refused (wrong host, over size, checksum mismatch, not a PDF) by parking that one
-operation — holding back only the rest of that case's archive work."""
+or refused (wrong host, over size, checksum mismatch — also of inline minutes —, not a PDF)
+by parking that one operation — holding back only the rest of that case's archive work."""
 
 from __future__ import annotations
 
@@ -79,6 +79,7 @@ REFUSALS = [
     Refusal("wrong-host", "wrong host"),
     Refusal("over-size", "over size", max_bytes=20_000),
     Refusal("checksum", "checksum mismatch"),
+    Refusal("inline-checksum", "checksum mismatch"),
     Refusal("not-pdf", "not a PDF"),
 ]
 
@@ -110,8 +111,11 @@ async def test_a_refused_document_parks_only_its_operation(
     events = examples("modum")
     other = clone_case([ev for ev in events if ev["sequence"] <= 6], OTHER_CASE)  # M1, level 0
     async with engine(store, clock, demo_settings(**env)) as e:
-        url, digest = await _refer_badly(e, refusal)
-        refer_minutes(meeting(events, "modum", "M5"), url, digest)
+        if refusal.name == "inline-checksum":  # the content inline, its sha256 another's
+            meeting(events, "modum", "M5")["data"]["minutes"]["sha256"] = sha(b"other bytes")
+        else:
+            url, digest = await _refer_badly(e, refusal)
+            refer_minutes(meeting(events, "modum", "M5"), url, digest)
         refer_minutes(other[-1], await e.document("other-m1", PLAIN), sha(PLAIN))
         await e.feed(events + other)
         report = await e.run()
