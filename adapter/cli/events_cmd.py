@@ -24,6 +24,9 @@ __all__ = ["register"]
 
 _TENANT = typer.Option("--tenant", help="Only this tenant.")
 _JSON = typer.Option("--json", help="One JSON object on stdout.")
+_LIMIT = typer.Option(
+    "--limit", min=1, help="At most this many, oldest first; more are counted, not shown."
+)
 
 
 def _rows(events: list[StoredEvent]) -> list[dict[str, object]]:
@@ -48,16 +51,22 @@ def register(app: typer.Typer) -> None:
     """Attach the `events` group to `app`."""
     group = typer.Typer(help="Stored events: what was refused or waits.", no_args_is_help=True)
 
-    def show(ctx: typer.Context, state: EventState, tenant: str | None, as_json: bool) -> None:
+    def show(
+        ctx: typer.Context, state: EventState, tenant: str | None, as_json: bool, limit: int
+    ) -> None:
         settings = load(ctx)
 
-        async def go() -> list[StoredEvent]:
+        async def go() -> tuple[list[StoredEvent], int]:
             async with await store_of(settings) as store:
-                return await store.list_events(state, tenant=tenant, limit=10_000)
+                shown = await store.list_events(state, tenant=tenant, limit=limit)
+                total = (await store.count_events_by_state(tenant)).get(state, 0)
+                return shown, total
 
-        rows = _rows(run_async(go()))
+        events, total = run_async(go())
+        rows = _rows(events)
+        more = max(0, total - len(rows))
         if as_json:
-            print_json({"events": rows})
+            print_json({"events": rows, **({"more": more} if more else {})})
             return
         table = Table(
             "tenant", "case", "event", "seq", "type", "line", "reason", title=f"{state} events"
@@ -70,23 +79,27 @@ def register(app: typer.Typer) -> None:
                 )
             )
         console.print(table if rows else f"no {state} events")
+        if more:
+            console.print(f"… and {more} more {state} events (--limit to show more)")
 
     @group.command("rejected")
     def rejected_cmd(
         ctx: typer.Context,
         tenant: Annotated[str | None, _TENANT] = None,
         as_json: Annotated[bool, _JSON] = False,
+        limit: Annotated[int, _LIMIT] = 1000,
     ) -> None:
         """Events (and lines) refused, with the field and reason."""
-        show(ctx, EventState.REJECTED, tenant, as_json)
+        show(ctx, EventState.REJECTED, tenant, as_json, limit)
 
     @group.command("held")
     def held_cmd(
         ctx: typer.Context,
         tenant: Annotated[str | None, _TENANT] = None,
         as_json: Annotated[bool, _JSON] = False,
+        limit: Annotated[int, _LIMIT] = 1000,
     ) -> None:
         """Valid events that may not go yet, with the reason."""
-        show(ctx, EventState.HELD, tenant, as_json)
+        show(ctx, EventState.HELD, tenant, as_json, limit)
 
     app.add_typer(group, name="events")

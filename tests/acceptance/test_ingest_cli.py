@@ -96,3 +96,16 @@ def test_missing_file_is_bad_usage(tmp_path: Path) -> None:
     out = _stafett(tmp_path, "ingest", str(tmp_path / "nope.jsonl"))
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
+
+
+def test_events_rejected_shows_at_most_limit_and_counts_the_rest(tmp_path: Path) -> None:
+    """`--limit` bounds the list; what it leaves out is counted, never silently dropped."""
+    _stafett(tmp_path, "ingest", str(EXAMPLES / "bad.jsonl"))
+    listed = _stafett(tmp_path, "events", "rejected", "--json", "--limit", "5")
+    assert listed.returncode == 0, listed.stderr
+    out = json.loads(listed.stdout)
+    assert (len(out["events"]), out["more"]) == (5, 9)
+    table = _stafett(tmp_path, "events", "rejected", "--limit", "5")
+    assert "and 9 more rejected events" in table.stdout
+    everything = json.loads(_stafett(tmp_path, "events", "rejected", "--json").stdout)
+    assert (len(everything["events"]), "more" in everything) == (14, False)
