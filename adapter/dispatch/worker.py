@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from adapter.dispatch.retry import in_call_retry, next_attempt_delay
 from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
@@ -109,6 +111,7 @@ class Dispatcher:
         self._links: dict[tuple[str, str, Target], dict[str, str]] = {}
         self._calls: dict[tuple[int, int], asyncio.Task[Result]] = {}
         self._lost: set[tuple[int, int]] = set()
+        self._ready: deque[StoredOperation] = deque()  # claimed ahead, not started yet
         self._stopping = False
 
     def stop(self) -> None:
@@ -123,12 +126,13 @@ class Dispatcher:
     async def run_pass(self) -> DispatchReport:
         """Claim and run due operations until none is due now; returns what happened.
 
-        Up to `concurrency` operations run at once; as they finish, their successes are
-        recorded together in one transaction (group commit) and the freed slots claim the
-        next due operations (the store never hands out two of one case and target). While
-        any run, a heartbeat extends their leases every `heartbeat_seconds`; one whose lease
-        was lost (taken over elsewhere) is stopped and records nothing. After `stop`, no
-        new operation is claimed.
+        Up to `concurrency` operations run at once. Beside them, one store transaction at a
+        time records the successes so far (group commit) and claims the next due operations
+        — a batch ahead of the free slots, so a slot that frees starts its next operation at
+        once (the store never hands out two of one case and target). While any are owned, a
+        heartbeat extends their leases every `heartbeat_seconds`, the ones claimed ahead
+        included; one whose lease was lost (taken over elsewhere) is stopped and records
+        nothing. After `stop`, no new operation is claimed and those claimed ahead go back.
         """
         report = DispatchReport()
         # Links learnt in this pass (ours, just committed) or read once from the store. The
@@ -150,33 +154,59 @@ class Dispatcher:
         self, running: dict[asyncio.Task[_Outcome], StoredOperation], report: DispatchReport
     ) -> None:
         limit = max(1, self._settings.concurrency)
-        # Claims come in batches of a quarter of the slots (one transaction fills several),
-        # and each is the same transaction that records what just finished.
+        # The store's turn (record what finished, claim what comes next: one transaction)
+        # runs beside the remote calls, never between them, and claims a batch ahead, so a
+        # freed slot starts its next operation at once instead of waiting for the store.
         batch = max(1, limit // 4)
+        # Operations owned at most: running plus a batch claimed ahead. With a few slots
+        # nothing is claimed ahead: there a claimed-ahead operation would wait on a slow
+        # call that another replica's free slot could have run meanwhile.
+        ahead = limit + (batch if limit >= 4 else 0)
+        ready = self._ready
+        settling: asyncio.Task[list[StoredOperation]] | None = None
+        settling_claims = False
         exhausted = False
         successes: list[tuple[StoredOperation, Result]] = []
-        while True:
-            free = limit - len(running)
-            want = 0
-            if not exhausted and not self._stopping and (free >= batch or not running):
-                want = free
-            if successes or want:
-                claimed = await self._settle(successes, want, report)
-                successes = []
-                for op in claimed:
-                    self._stop_stale(op, running, report)
+        try:
+            while True:
+                while ready and len(running) < limit and not self._stopping:
+                    op = ready.popleft()
                     running[asyncio.create_task(self._run(op, report))] = op
-                if want:
-                    exhausted = not claimed
-            if not running:
-                return
-            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
-                del running[task]
-                outcome = task.result()  # surface bugs here: _run handles what it expects
-                if outcome is not None:
-                    successes.append(outcome)
-            exhausted = False  # a finished operation may have freed the next one
+                if settling is None:
+                    owned = len(running) + len(ready)
+                    claimable = not exhausted and not self._stopping
+                    room = ahead - owned
+                    want = room if claimable and (room >= batch or owned == 0) else 0
+                    if want or (successes and (not claimable or not running)):
+                        settling = asyncio.create_task(self._settle(successes, want, report))
+                        settling_claims, successes = want > 0, []
+                if settling is None and not running:
+                    return
+                waiting: set[asyncio.Task[Any]] = set(running)
+                if settling is not None:
+                    waiting.add(settling)
+                finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    if task is settling:
+                        settling = None
+                        claimed = task.result()
+                        for op in claimed:
+                            self._stop_stale(op, running, report)
+                            ready.append(op)
+                        if settling_claims:
+                            exhausted = not claimed
+                        continue
+                    del running[task]
+                    outcome = task.result()  # surface bugs here: _run handles what it expects
+                    if outcome is not None:
+                        successes.append(outcome)
+                    exhausted = False  # a finished operation may have freed the next one
+        finally:
+            if settling is not None:  # only when the pass itself is cancelled
+                settling.cancel()
+            if ready:  # claimed ahead but never started (a stop): back to the queue at once
+                await self._store.unclaim_operations([op.id for op in ready], self._owner)
+                ready.clear()
 
     def _stop_stale(
         self,
@@ -209,10 +239,11 @@ class Dispatcher:
             try:
                 await self._sleep(self._settings.heartbeat_seconds)
                 live = [(task, op) for task, op in running.items() if not task.done()]
-                if not live:
+                waiting = list(self._ready)
+                if not live and not waiting:
                     continue
                 until = self._clock() + timedelta(seconds=self._settings.lease_seconds)
-                ids = [op.id for _, op in live]
+                ids = [op.id for _, op in live] + [op.id for op in waiting]
                 held = await self._store.extend_leases(ids, self._owner, until)
             except Exception:  # a store hiccup: the leases still have time; try next beat
                 log.exception("lease heartbeat failed")
@@ -220,6 +251,10 @@ class Dispatcher:
             for task, op in live:
                 if op.id not in held and not task.done():  # done meanwhile: nothing to stop
                     self._lose(op, report)
+            for op in waiting:
+                if op.id not in held and op in self._ready:  # lost before it started
+                    self._ready.remove(op)
+                    report.lost += 1
 
     async def _resolve(self, op: StoredOperation, payload: Payload) -> dict[str, str]:
         keys = [k for k in link_keys(payload) if k != LEAD_LINK]
@@ -393,7 +428,12 @@ class Dispatcher:
     async def _pause_queue(self, op: StoredOperation, until: datetime) -> None:
         """A 429 is the remote's rate limit for the tenant's client, not for one operation:
         every waiting operation of that tenant and target waits until `until` (persisted,
-        so other replicas and `run --once` see it too)."""
+        so other replicas and `run --once` see it too). Those claimed ahead go back first."""
+        queue = [o for o in self._ready if (o.tenant, o.target) == (op.tenant, op.target)]
+        if queue:
+            for claimed in queue:
+                self._ready.remove(claimed)
+            await self._store.unclaim_operations([o.id for o in queue], self._owner)
         paused = await self._store.defer_operations(op.tenant, op.target, until)
         if paused:
             log.info(

@@ -568,6 +568,34 @@ class OperationsRepo(RepoBase):
 
         return await self._db.write(tx)
 
+    async def unclaim_operations(self, op_ids: Sequence[int], owner: str) -> int:
+        """Give back operations `owner` claimed but never started: waiting again as before
+        the claim (their attempt is not counted). Returns how many."""
+        if not op_ids:
+            return 0
+        o = operations
+        now = self._db.clock()
+
+        async def tx(conn: AsyncConnection) -> int:
+            result = await conn.execute(
+                update(o)
+                .where(
+                    o.c.id.in_(list(op_ids)),
+                    o.c.state == _S.IN_FLIGHT.value,
+                    o.c.lease_owner == owner,
+                )
+                .values(
+                    state=case((o.c.may_exist, _S.UNKNOWN.value), else_=_S.PENDING.value),
+                    attempts=o.c.attempts - 1,
+                    lease_owner=None,
+                    leased_until=None,
+                    updated_at=now,
+                )
+            )
+            return result.rowcount
+
+        return await self._db.write(tx)
+
     async def release_expired_leases(self, now: datetime) -> list[str]:
         """Turn `in_flight` operations whose lease ended before `now` into `unknown` with
         `may_exist` set, due at once; returns their op_refs."""

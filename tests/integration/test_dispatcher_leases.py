@@ -155,5 +155,58 @@ async def test_after_stop_nothing_new_is_claimed_and_the_running_call_finishes(
     report = await dispatcher.run_pass()
     assert (report.done, target.calls) == (1, [goal_operation("C1").op_ref])
     second = await store.get_operation_by_ref(goal_operation("C2").op_ref)
+    # claimed ahead while C1 ran, given back untouched: waiting, unleased, no attempt counted
     assert second is not None and second.state is OperationState.PENDING
+    assert (second.lease_owner, second.leased_until, second.attempts) == (None, None, 0)
     assert (await dispatcher.run_pass()).ran == 0  # stopped for good
+
+
+async def test_an_operation_claimed_ahead_keeps_its_lease_while_it_waits(
+    store: Store, clock: FakeClock
+) -> None:
+    """Four slots, five cases: C5 is claimed ahead while the four calls last twice the
+    lease; the heartbeat keeps C5's lease too, so no other replica takes it over meanwhile."""
+    cases = ("C1", "C2", "C3", "C4", "C5")
+    await _setup(store, *cases)
+    target = GatedTarget()
+    started: list[datetime] = []
+    ahead: list[OperationState] = []
+    taken_over: list[list[str]] = []
+
+    async def on_beat(n: int) -> None:
+        if len(target.calls) == 4 and not started:
+            started.append(clock.now)
+            fifth = await store.get_operation_by_ref(goal_operation("C5").op_ref)
+            assert fifth is not None and fifth.lease_owner == "me"
+            ahead.append(fifth.state)
+        if started and clock.now - started[0] >= timedelta(seconds=2 * LEASE_S):
+            taken_over.append(await store.release_expired_leases(clock.now))
+            target.gate.set()
+
+    report = await _dispatcher(store, target, clock, Beats(clock, on_beat, target)).run_pass()
+    assert ahead == [OperationState.IN_FLIGHT]  # claimed, not yet started
+    assert taken_over[0] == []
+    assert (report.done, report.lost) == (5, 0)
+    assert sorted(target.calls) == sorted(goal_operation(c).op_ref for c in cases)
+
+
+async def test_a_stop_gives_back_what_was_claimed_ahead_untouched(
+    store: Store, clock: FakeClock
+) -> None:
+    """Stopped while four calls run and C5 waits claimed ahead: C5 is waiting again at
+    once, unleased and with no attempt counted (no lease to expire first)."""
+    await _setup(store, "C1", "C2", "C3", "C4", "C5")
+    target = GatedTarget()
+    dispatcher: Dispatcher | None = None
+
+    async def on_beat(n: int) -> None:
+        if len(target.calls) == 4 and dispatcher is not None:
+            dispatcher.stop()
+            target.gate.set()
+
+    dispatcher = _dispatcher(store, target, clock, Beats(clock, on_beat, target))
+    report = await dispatcher.run_pass()
+    assert report.done == 4
+    fifth = await store.get_operation_by_ref(goal_operation("C5").op_ref)
+    assert fifth is not None and fifth.state is OperationState.PENDING
+    assert (fifth.lease_owner, fifth.leased_until, fifth.attempts) == (None, None, 0)
