@@ -36,6 +36,7 @@ from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Integer,
     Select,
@@ -65,6 +66,32 @@ _CLAIMABLE = [_S.PENDING.value, _S.UNKNOWN.value]
 _OPEN = [_S.PENDING.value, _S.IN_FLIGHT.value, _S.UNKNOWN.value]
 _CLAIM_RETRIES = 3
 _ENDS_PLAN = [OpKind.CLOSE_PLAN.value, OpKind.TRANSFER_PLAN.value]
+
+
+def _is(column: ColumnElement[str], *values: str) -> ColumnElement[bool]:
+    """`column IN ('a', 'b')` with the constants written into the SQL, not bound.
+
+    A partial index (`ix_operations_waiting`, `uq_operations_in_flight`) serves a query
+    only when the planner can see that the query's condition implies the index's: SQLite
+    proves that from literals, never from bound parameters (measured: with `IN (?, ?)` the
+    claim scanned the whole table, 5.6 ms at 48,000 operations; with literals it reads the
+    index, 0.4 ms), and PostgreSQL's generic plans of prepared statements neither. The
+    values are our own state constants, never input.
+    """
+    if len(values) == 1:
+        return column == bindparam(None, values[0], literal_execute=True)
+    consts: BindParameter[list[str]] = bindparam(
+        None, list(values), expanding=True, literal_execute=True
+    )
+    return column.in_(consts)
+
+
+def _is_not(column: ColumnElement[str], *values: str) -> ColumnElement[bool]:
+    """`column NOT IN ('a', 'b')` with the constants written into the SQL (see `_is`)."""
+    consts: BindParameter[list[str]] = bindparam(
+        None, list(values), expanding=True, literal_execute=True
+    )
+    return column.not_in(consts)
 
 
 def _claimable(now: Any) -> ColumnElement[bool]:
@@ -106,7 +133,7 @@ def _queue_busy() -> ColumnElement[bool]:
         busy.c.tenant == o.c.tenant,
         busy.c.case_id == o.c.case_id,
         busy.c.target == o.c.target,
-        busy.c.state == _S.IN_FLIGHT.value,
+        _is(busy.c.state, _S.IN_FLIGHT.value),
     )
 
 
@@ -123,10 +150,10 @@ def _unblocked() -> ColumnElement[bool]:
     earlier_waiting = (
         o.c.kind.not_in(_ENDS_PLAN)
         & (earlier.c.target == Target.SAMSPILL.value)
-        & (earlier.c.state == _S.PENDING.value)
+        & _is(earlier.c.state, _S.PENDING.value)
         & earlier.c.waits_for.is_not(None)
         & ~exists().where(
-            earlier_dep.c.op_ref == earlier.c.waits_for, earlier_dep.c.state.in_(_FINISHED)
+            earlier_dep.c.op_ref == earlier.c.waits_for, _is(earlier_dep.c.state, *_FINISHED)
         )
     )
     earlier_open = exists().where(
@@ -134,11 +161,12 @@ def _unblocked() -> ColumnElement[bool]:
         earlier.c.case_id == o.c.case_id,
         earlier.c.target == o.c.target,
         earlier.c.id < o.c.id,
-        earlier.c.state.not_in(_FINISHED),
+        _is_not(earlier.c.state, *_FINISHED),
         ~earlier_waiting,
     )
-    dep_finished = exists().where(dep.c.op_ref == o.c.waits_for, dep.c.state.in_(_FINISHED))
-    return o.c.state.in_(_CLAIMABLE) & ~earlier_open & or_(o.c.waits_for.is_(None), dep_finished)
+    dep_finished = exists().where(dep.c.op_ref == o.c.waits_for, _is(dep.c.state, *_FINISHED))
+    waiting = _is(o.c.state, *_CLAIMABLE)
+    return waiting & ~earlier_open & or_(o.c.waits_for.is_(None), dep_finished)
 
 
 def _heads(rows: Sequence[Any]) -> list[int]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 from sqlalchemy.exc import IntegrityError
 
 from adapter.planning.operations import Operation, OpKind, op_ref
-from adapter.store import OperationState, Store, StoredOperation, Target
+from adapter.store import OperationState, Store, StoredOperation, Target, open_store
 from adapter.store.tables import operations
 from tests.integration.conftest import FakeClock
 
@@ -329,3 +330,34 @@ async def test_concurrent_claimers_never_share_an_operation(store: Store, clock:
     await asyncio.gather(*(worker(f"w{i}") for i in range(4)))
     assert sorted(seen) == sorted(o.op_ref for o in ops)
     assert all(ids == sorted(ids) for ids in completed.values())
+
+
+async def test_the_claim_reads_the_waiting_index_not_the_whole_table(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """The claim's candidate scan uses `ix_operations_waiting` (and the in-flight guard's
+    index), so its cost does not grow with the operations already done: the statement as
+    the store runs it, explained by SQLite, never scans `operations` itself."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT OPERATIONS.ID"):
+            seen.append((statement, params))
+
+    async with await open_store(sqlite_url, clock=clock) as store:
+        await store.add_operations([op(n, case=f"C{n % 7}") for n in range(60)])
+        event.listen(store.engine.sync_engine, "before_cursor_execute", capture)
+        try:
+            assert await store.claim_operations("a", clock(), limit=4)
+        finally:
+            event.remove(store.engine.sync_engine, "before_cursor_execute", capture)
+        ((statement, params),) = seen
+        async with store.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            cursor = await raw.driver_connection.execute(  # type: ignore[union-attr]
+                f"EXPLAIN QUERY PLAN {statement}", params
+            )
+            plan = [row[3] for row in await cursor.fetchall()]
+    assert "SCAN operations USING INDEX ix_operations_waiting" in plan
+    assert not [step for step in plan if step in ("SCAN operations", "SCAN busy")]
+    assert any("uq_operations_in_flight" in step for step in plan)
