@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,6 +44,10 @@ log = get_logger(__name__)
 
 LEAD_LINK = "lead"
 """The links key of the plan lead, who is no participant: resolved to itself."""
+
+_LINK_CACHE_CASES = 256
+"""Cases whose links a pass keeps at most (least recently used go first): a few times the
+cases in flight, so memory stays flat however long the backlog a pass drains."""
 
 _IN_CALL_BASE_S = 0.25
 _IN_CALL_MAX_S = 1.0
@@ -108,7 +112,7 @@ class Dispatcher:
         self._metrics = metrics
         self._on_done = on_done
         self._sleep = sleep
-        self._links: dict[tuple[str, str, Target], dict[str, str]] = {}
+        self._links: OrderedDict[tuple[str, str, Target], dict[str, str]] = OrderedDict()
         self._calls: dict[tuple[int, int], asyncio.Task[Result]] = {}
         self._lost: set[tuple[int, int]] = set()
         self._ready: deque[StoredOperation] = deque()  # claimed ahead, not started yet
@@ -136,8 +140,9 @@ class Dispatcher:
         """
         report = DispatchReport()
         # Links learnt in this pass (ours, just committed) or read once from the store. The
-        # cache lives for one pass only, so a link re-pointed elsewhere (resync) is re-read.
-        self._links = {}
+        # cache lives for one pass only, so a link re-pointed elsewhere (resync) is re-read,
+        # and holds the most recently used cases only.
+        self._links = OrderedDict()
         running: dict[asyncio.Task[_Outcome], StoredOperation] = {}
         beat = asyncio.create_task(self._heartbeat(running, report))
         try:
@@ -174,7 +179,9 @@ class Dispatcher:
                     running[asyncio.create_task(self._run(op, report))] = op
                 if settling is None:
                     owned = len(running) + len(ready)
-                    claimable = not exhausted and not self._stopping
+                    # A success not yet recorded may free its queue's next operation: the
+                    # turn that records it claims too, even after a claim found nothing.
+                    claimable = not self._stopping and (not exhausted or bool(successes))
                     room = ahead - owned
                     want = room if claimable and (room >= batch or owned == 0) else 0
                     if want or (successes and (not claimable or not running)):
@@ -263,8 +270,8 @@ class Dispatcher:
         missing = [k for k in keys if k not in cached]
         if missing:
             fetched = await self._store.get_links(op.tenant, op.case_id, op.target, missing)
-            cached = {**cached, **fetched}
-            self._links[scope] = cached
+            cached = {**cached, **fetched}  # what it knew before the read may be evicted now
+        self._cache_links(scope, cached)
         found: dict[str, str] = {}
         for key in keys:
             if key not in cached:
@@ -285,7 +292,16 @@ class Dispatcher:
             learnt[op.link] = result.remote_id
         if learnt:
             scope = (op.tenant, op.case_id, op.target)
-            self._links[scope] = {**self._links.get(scope, {}), **learnt}
+            self._cache_links(scope, {**self._links.get(scope, {}), **learnt})
+
+    def _cache_links(self, scope: tuple[str, str, Target], known: dict[str, str]) -> None:
+        """Keep `known` as the scope's links, most recently used; evict beyond the bound."""
+        if not known:
+            return
+        self._links[scope] = known
+        self._links.move_to_end(scope)
+        while len(self._links) > _LINK_CACHE_CASES:
+            self._links.popitem(last=False)
 
     async def _attempt(
         self, client: TargetClient, op: StoredOperation, payload: Payload, ids: Mapping[str, str]

@@ -6,6 +6,9 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import pytest
+
+from adapter.dispatch import worker
 from adapter.dispatch.worker import Dispatcher
 from adapter.errors import AmbiguousError, PermanentError, TransientError
 from adapter.metrics import Metrics
@@ -251,3 +254,38 @@ async def test_remote_calls_are_counted_by_status_and_operations_by_target(
 
     assert (calls("201"), calls("422"), calls("ambiguous")) == (1.0, 1.0, 1.0)
     assert calls("attempt") is None
+
+
+@dataclass
+class _IdsSeen(ScriptedTarget):
+    """A scripted target that also keeps the remote ids each call was sent with."""
+
+    sent: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    async def execute(
+        self, kind: OpKind, payload: Payload, ids: Mapping[str, str], *, op_ref: str
+    ) -> Result:
+        self.sent[op_ref] = dict(ids)
+        return await super().execute(kind, payload, ids, op_ref=op_ref)
+
+
+async def test_link_cache_is_bounded_and_evicted_cases_read_their_links_again(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass over many cases keeps the links of a few only; an evicted case's next
+    operation reads its links from the store and is sent with the right remote ids."""
+    monkeypatch.setattr(worker, "_LINK_CACHE_CASES", 2)
+    cases = [f"C{n}" for n in range(1, 7)]
+    await _setup(store, *cases)
+    ops = [op for case in cases for op in (goal_operation(case, "G1"), _update(case, "G1", 5))]
+    await store.add_operations(ops)
+    target = _IdsSeen(
+        script={goal_operation(c, "G1").op_ref: [Result(remote_id=f"goal-{c}")] for c in cases}
+    )
+    dispatcher = _dispatcher(store, target, clock, concurrency=4)
+    report = await dispatcher.run_pass()
+    assert report.done == 12
+    for case in cases:
+        sent = target.sent[_update(case, "G1", 5).op_ref]
+        assert sent == {"plan:stafettlogg": f"P-{case}", "goal:G1": f"goal-{case}"}
+    assert len(dispatcher._links) <= 2
