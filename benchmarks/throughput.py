@@ -5,11 +5,11 @@
 For every (scale, concurrency): a fresh mock in its own process (`stafett mock --latency-ms
 20 --rate-limit 0`), a fresh SQLite store, `cases × scale` synthetic cases of 25 events,
 ingested through the file door, planned, and drained by `run --once`, all inside one driver
-process whose peak RSS is measured. Reported: the time of each phase (ingest, plan,
-dispatch), events/s (ingest to drained), remote calls/s while dispatching, p95
-event-to-applied latency, peak RSS, and the ratio of the achieved call rate to the floor
-`concurrency / latency`; for scale, the rate and ratio a bare httpx client (no store, its
-own process) reaches against the same mock at the same concurrency.
+process whose peak RSS is measured (also at the end of each phase). Reported: the time of
+each phase (ingest, plan, dispatch), events/s (ingest to drained), remote calls/s while
+dispatching, p95 event-to-applied latency, peak RSS, and the ratio of the achieved call
+rate to the floor `concurrency / latency`; for scale, the rate and ratio a bare httpx
+client (no store, its own process) reaches against the same mock at the same concurrency.
 """
 
 from __future__ import annotations
@@ -47,12 +47,17 @@ async def main(path: str) -> None:
     settings = load_settings(Path("config/demo.toml"))
     rt = await Runtime.open(settings)
     t0 = time.perf_counter()
+    peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = {"start": peak()}
     report = await ingest_file(Path(path), inbox=Inbox(rt.store), rules=rt.lookup)
     t1 = time.perf_counter()
+    rss["ingest"] = peak()
     await plan_pending(rt.store, rt.rules, rt.lookup)
     tp = time.perf_counter()
+    rss["plan"] = peak()
     run = await run_once(rt, max_wait_s=5, poll=False)
     t2 = time.perf_counter()
+    rss["dispatch"] = peak()
     from sqlalchemy import and_, func, select
     from adapter.store.tables import events as ev, operations as op
     query = (
@@ -69,11 +74,12 @@ async def main(path: str) -> None:
     p95 = lat[int(len(lat) * 0.95) - 1] if lat else None
     await rt.close()
     print(json.dumps({
-        "events": len(report.receipts), "ingest_s": t1 - t0, "plan_s": tp - t1,
+        "events": report.lines, "ingest_s": t1 - t0, "plan_s": tp - t1,
         "dispatch_s": t2 - tp,
         "operations_done": run.operations_done, "pending": run.operations_pending,
         "parked_cases": run.parked_cases, "p95_latency_s": p95,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak(),
+        "peak_rss_mb_by_phase_end": {k: round(v, 1) for k, v in rss.items()},
     }))
 
 asyncio.run(main(sys.argv[1]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,18 +18,24 @@ __all__ = ["BATCH_LINES", "IngestReport", "ingest_file"]
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What one file's lines became."""
+    """What one file's lines became: counts by outcome, and each refused line's receipt.
 
-    receipts: tuple[Receipt, ...]
+    Accepted and duplicate lines are only counted, so a file of millions of lines costs
+    no more memory than one of a hundred (the refused ones are what an operator reads).
+    """
+
+    counts: Mapping[ReceiptOutcome, int]
+    rejections: tuple[Receipt, ...]
+    """The refused lines, in file order."""
 
     def count(self, outcome: ReceiptOutcome) -> int:
         """How many lines had `outcome`."""
-        return Counter(r.outcome for r in self.receipts)[outcome]
+        return self.counts.get(outcome, 0)
 
     @property
-    def rejections(self) -> tuple[Receipt, ...]:
-        """The refused lines, in file order."""
-        return tuple(r for r in self.receipts if r.outcome is ReceiptOutcome.REJECTED)
+    def lines(self) -> int:
+        """The non-blank lines read, each with exactly one outcome."""
+        return sum(self.counts.values())
 
     def as_json(self) -> dict[str, object]:
         """The contract's `ingest --json` object."""
@@ -43,6 +50,23 @@ class IngestReport:
         }
 
 
+class _Tally:
+    """Receipts counted as they come; refused ones kept."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[ReceiptOutcome] = Counter()
+        self._rejections: list[Receipt] = []
+
+    def add(self, receipts: Iterable[Receipt]) -> None:
+        for receipt in receipts:
+            self._counts[receipt.outcome] += 1
+            if receipt.outcome is ReceiptOutcome.REJECTED:
+                self._rejections.append(receipt)
+
+    def report(self) -> IngestReport:
+        return IngestReport(dict(self._counts), tuple(self._rejections))
+
+
 BATCH_LINES = 500
 """Valid lines stored per transaction: a crash loses at most an uncommitted batch, which
 the same file ingested again stores (idempotent by event_id); nothing is stored twice."""
@@ -55,11 +79,11 @@ async def ingest_file(path: Path, *, inbox: Inbox, rules: RulesLookup) -> Ingest
     instead of stopping the file.
     """
     source_ref = _shown_name(path)
-    receipts: list[Receipt] = []
+    tally = _Tally()
     batch: list[Prepared] = []
 
     async def flush() -> None:
-        receipts.extend(
+        tally.add(
             await store_prepared(batch, inbox=inbox, source=EventSource.FILE, source_ref=source_ref)
         )
         batch.clear()
@@ -80,7 +104,7 @@ async def ingest_file(path: Path, *, inbox: Inbox, rules: RulesLookup) -> Ingest
             if len(batch) >= BATCH_LINES:
                 await flush()
     await flush()
-    return IngestReport(tuple(receipts))
+    return tally.report()
 
 
 def _shown_name(path: Path) -> str:
