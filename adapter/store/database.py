@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -142,6 +143,7 @@ class Database:
         # SQLite has one writer at a time: queue this process's writers here instead of
         # letting them spin in SQLite's busy handler (which sleeps in coarse steps).
         self._sqlite_writer = asyncio.Lock()
+        self._sync_writer: tuple[Engine, ThreadPoolExecutor] | None = None
 
     @property
     def is_postgresql(self) -> bool:
@@ -155,6 +157,59 @@ class Database:
     async def write(self, fn: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `fn` in one write transaction (SQLite: `BEGIN IMMEDIATE`); commit on success."""
         return await self._run(fn, write=True)
+
+    async def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Run the synchronous `fn` in one write transaction; commit on success.
+
+        For the hot path (the dispatcher's turn). On a SQLite file it runs whole on a plain
+        `sqlite3` connection in the store's writer thread: one hand-off to that thread for
+        the transaction, where the async driver makes one per statement, fetch and commit
+        (measured: a turn of four completions and a claim of four, 4.7 ms → see CHANGELOG).
+        Same file, same PRAGMAs, `BEGIN IMMEDIATE`, and the same in-process writer queue as
+        `write`. On PostgreSQL (and an in-memory SQLite) `fn` runs inside `write`.
+        """
+        writer = self._sqlite_sync_writer()
+        if writer is None:
+            return await self.write(lambda conn: conn.run_sync(fn))
+        engine, thread = writer
+
+        def tx() -> T:
+            with engine.connect() as conn:
+                immediate = conn.execution_options(**{_IMMEDIATE: True})
+                with immediate.begin():
+                    return fn(immediate)
+
+        loop = asyncio.get_running_loop()
+        async with self._sqlite_writer:
+            for attempt in range(_LOCK_RETRIES + 1):
+                try:
+                    return await loop.run_in_executor(thread, tx)
+                except OperationalError as exc:
+                    if not _is_locked(exc) or attempt == _LOCK_RETRIES:
+                        raise
+                    await self._sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _sqlite_sync_writer(self) -> tuple[Engine, ThreadPoolExecutor] | None:
+        """The synchronous engine on the same SQLite file and its one thread (made once)."""
+        if self.backend != "sqlite":
+            return None
+        database = self.engine.url.database or ""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None  # a second engine would open another database
+        if self._sync_writer is None:
+            engine = create_engine(
+                self.engine.url.set(drivername="sqlite+pysqlite"),
+                connect_args={"timeout": BUSY_TIMEOUT_S},
+                pool_size=1,
+                max_overflow=0,
+                hide_parameters=True,
+            )
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+            thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stafett-sqlite-writer")
+            self._sync_writer = (engine, thread)
+        return self._sync_writer
 
     async def _run(self, fn: Callable[[AsyncConnection], Awaitable[T]], *, write: bool) -> T:
         if write and self.backend == "sqlite":
@@ -178,5 +233,10 @@ class Database:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the SQLite writer thread's)."""
+        if self._sync_writer is not None:
+            engine, thread = self._sync_writer
+            self._sync_writer = None
+            await asyncio.get_running_loop().run_in_executor(thread, engine.dispose)
+            thread.shutdown(wait=True)
         await self.engine.dispose()

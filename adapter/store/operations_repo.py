@@ -49,6 +49,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -181,13 +182,13 @@ def _heads(rows: Sequence[Any]) -> list[int]:
     return ids
 
 
-async def _take_each(conn: AsyncConnection, ids: Sequence[int], take: Mapping[str, Any]) -> None:
+def _take_each(conn: Connection, ids: Sequence[int], take: Mapping[str, Any]) -> None:
     """Claim `ids` one at a time, skipping any whose queue another claimer has just taken."""
     o = operations
     for op_id in ids:
         try:
-            async with conn.begin_nested():
-                await conn.execute(
+            with conn.begin_nested():
+                conn.execute(
                     update(o).where(o.c.id == op_id, o.c.state.in_(_CLAIMABLE)).values(take)
                 )
         except IntegrityError:
@@ -241,8 +242,8 @@ def _link_stmt(*, postgresql: bool) -> Any:
     )
 
 
-async def _complete_all_tx(
-    conn: AsyncConnection,
+def _complete_all_tx(
+    conn: Connection,
     completions: Sequence[Completion],
     owner: str,
     now: datetime,
@@ -255,7 +256,7 @@ async def _complete_all_tx(
         return []
     o = operations
     by_id = {c.op_id: c for c in completions}
-    rows = await conn.execute(
+    rows = conn.execute(
         update(o)
         .where(o.c.id.in_(list(by_id)), o.c.state == _S.IN_FLIGHT.value, o.c.lease_owner == owner)
         .values(
@@ -299,12 +300,12 @@ async def _complete_all_tx(
             for key, remote in learnt.items()
         )
     if new_links:
-        await conn.execute(_link_stmt(postgresql=postgresql), new_links)
+        conn.execute(_link_stmt(postgresql=postgresql), new_links)
     return [c.op_id in recorded for c in completions]
 
 
-async def _claim_tx(
-    conn: AsyncConnection,
+def _claim_tx(
+    conn: Connection,
     owner: str,
     now: datetime,
     limit: int,
@@ -316,7 +317,7 @@ async def _claim_tx(
     """Claim up to `limit` operations inside an open transaction (see `claim_operations`)."""
     o = operations
     ids = _heads(
-        (await conn.execute(_candidates(postgresql=postgresql), {"now": now, "limit": limit})).all()
+        conn.execute(_candidates(postgresql=postgresql), {"now": now, "limit": limit}).all()
     )
     if not ids:
         return []
@@ -328,14 +329,14 @@ async def _claim_tx(
         "updated_at": now,
     }
     if one_by_one:
-        await _take_each(conn, ids, take)
-        rows = await conn.execute(
+        _take_each(conn, ids, take)
+        rows = conn.execute(
             select(operations)
             .where(o.c.id.in_(ids), o.c.lease_owner == owner, o.c.state == _S.IN_FLIGHT.value)
             .order_by(o.c.id)
         )
     else:
-        rows = await conn.execute(
+        rows = conn.execute(
             update(o)
             .where(o.c.id.in_(ids), o.c.state.in_(_CLAIMABLE))
             .values(take)
@@ -416,16 +417,14 @@ class OperationsRepo(RepoBase):
         """
         pg = self._db.is_postgresql
 
-        async def record(conn: AsyncConnection) -> list[bool]:
-            return await _complete_all_tx(conn, completions, owner, now, postgresql=pg)
+        def record(conn: Connection) -> list[bool]:
+            return _complete_all_tx(conn, completions, owner, now, postgresql=pg)
 
-        async def tx(
-            conn: AsyncConnection, *, one_by_one: bool
-        ) -> tuple[list[bool], list[StoredOperation]]:
-            recorded = await record(conn)
+        def tx(conn: Connection, *, one_by_one: bool) -> tuple[list[bool], list[StoredOperation]]:
+            recorded = record(conn)
             claimed: list[StoredOperation] = []
             if claim > 0:
-                claimed = await _claim_tx(
+                claimed = _claim_tx(
                     conn, owner, now, claim, lease_s, postgresql=pg, one_by_one=one_by_one
                 )
             return recorded, claimed
@@ -433,13 +432,14 @@ class OperationsRepo(RepoBase):
         # A race on uq_operations_in_flight (another replica claimed in the same case and
         # target meanwhile) is retried; the retries take rows one by one, each under a
         # savepoint, so one contested queue can never starve every other case's claim.
+        # Synchronous SQL in one hand-off (`Database.write_sync`): this is the hot path.
         for attempt in range(_CLAIM_RETRIES):
             try:
-                return await self._db.write(functools.partial(tx, one_by_one=attempt > 0))
+                return await self._db.write_sync(functools.partial(tx, one_by_one=attempt > 0))
             except IntegrityError:
                 continue
         # the claim keeps losing: what finished is still recorded, the claim waits a turn
-        return (await self._db.write(record) if completions else []), []
+        return (await self._db.write_sync(record) if completions else []), []
 
     async def extend_lease(self, op_id: int, owner: str, until: datetime) -> bool:
         """Move the lease of an operation `owner` holds to `until` (heartbeat)."""

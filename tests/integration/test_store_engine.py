@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,7 +20,7 @@ from adapter.errors import StoreError
 from adapter.planning.operations import Operation, OpKind
 from adapter.store import Store, Target, open_store, pending, upgrade
 from adapter.store.database import Database, make_engine
-from adapter.store.tables import metadata, operations
+from adapter.store.tables import links, metadata, operations
 from tests.integration.conftest import FakeClock, PgSchemas
 
 
@@ -178,3 +180,74 @@ def test_sqlite_database_path_may_be_relative(
     engine = make_engine("sqlite+aiosqlite:///var/stafett.db")
     assert (tmp_path / "var").is_dir()
     assert engine.dialect.name == "sqlite"
+
+
+def _put_link(conn: Connection, ref: str, now: datetime) -> None:
+    conn.execute(
+        insert(links).values(
+            tenant="modum",
+            case_id="C1",
+            target=Target.SAMSPILL,
+            internal_ref=ref,
+            remote_id=f"R-{ref}",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+async def test_a_synchronous_write_commits_whole_or_not_at_all(
+    store: Store, clock: FakeClock
+) -> None:
+    """`write_sync` (the dispatcher's turn; SQLite: on its writer thread) commits what the
+    function did when it returns and keeps none of it when it raises."""
+    db: Database = store._db
+
+    def good(conn: Connection) -> str:
+        _put_link(conn, "goal:G1", clock())
+        return "ok"
+
+    def bad(conn: Connection) -> str:
+        _put_link(conn, "goal:G2", clock())
+        raise RuntimeError("halfway")
+
+    assert await db.write_sync(good) == "ok"
+    with pytest.raises(RuntimeError, match="halfway"):
+        await db.write_sync(bad)
+    got = await store.get_links("modum", "C1", Target.SAMSPILL, ["goal:G1", "goal:G2"])
+    assert got == {"goal:G1": "R-goal:G1"}
+
+
+async def test_sqlite_synchronous_writes_wait_for_locks_and_the_thread_ends_on_close(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """A synchronous write waits on the in-process writer queue behind an async write, a
+    'database is locked' is retried like `write`'s, and closing the store ends its thread."""
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with await open_store(sqlite_url, clock=clock):
+        pass  # migrated
+    db = Database(make_engine(sqlite_url), clock=clock, sleep=fake_sleep)
+    order: list[str] = []
+    failures = iter([True, False])
+
+    def flaky(conn: Connection) -> None:
+        if next(failures):
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        order.append("sync")
+        _put_link(conn, "goal:G1", clock())
+
+    async def slow(conn: AsyncConnection) -> None:
+        await asyncio.sleep(0.05)
+        order.append("async")
+
+    try:
+        await asyncio.gather(db.write(slow), db.write_sync(flaky))
+        assert order == ["async", "sync"] and len(waits) == 1
+        assert any(t.name.startswith("stafett-sqlite-writer") for t in threading.enumerate())
+    finally:
+        await db.dispose()
+    assert not any(t.name.startswith("stafett-sqlite-writer") for t in threading.enumerate())

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text, update
+from sqlalchemy import Engine, event, text, update
 from sqlalchemy.exc import IntegrityError
 
 from adapter.planning.operations import Operation, OpKind, op_ref
@@ -346,11 +346,11 @@ async def test_the_claim_reads_the_waiting_index_not_the_whole_table(
 
     async with await open_store(sqlite_url, clock=clock) as store:
         await store.add_operations([op(n, case=f"C{n % 7}") for n in range(60)])
-        event.listen(store.engine.sync_engine, "before_cursor_execute", capture)
+        event.listen(Engine, "before_cursor_execute", capture)  # whichever engine runs it
         try:
             assert await store.claim_operations("a", clock(), limit=4)
         finally:
-            event.remove(store.engine.sync_engine, "before_cursor_execute", capture)
+            event.remove(Engine, "before_cursor_execute", capture)
         ((statement, params),) = seen
         async with store.engine.connect() as conn:
             raw = await conn.get_raw_connection()
