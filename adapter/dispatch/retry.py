@@ -57,6 +57,10 @@ def _retry_after(state: RetryCallState) -> float | None:
     return exc.retry_after if isinstance(exc, TransientError) else None
 
 
+_JITTER = random.Random()  # noqa: S311 - jitter, not cryptography
+"""One generator for every call's jitter: seeding one per call costs a system call."""
+
+
 async def in_call_retry(
     fn: Callable[[], Awaitable[T]],
     *,
@@ -72,7 +76,7 @@ async def in_call_retry(
     `retry_after` when longer. A `retry_after` over `max_s` stops at once. The last error
     is re-raised as it is (never a tenacity `RetryError`).
     """
-    jitter = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+    jitter = rng or _JITTER
 
     def wait(state: RetryCallState) -> float:
         if _testing:
