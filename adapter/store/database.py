@@ -181,14 +181,7 @@ class Database:
 
         loop = asyncio.get_running_loop()
         async with self._sqlite_writer:
-            for attempt in range(_LOCK_RETRIES + 1):
-                try:
-                    return await loop.run_in_executor(thread, tx)
-                except OperationalError as exc:
-                    if not _is_locked(exc) or attempt == _LOCK_RETRIES:
-                        raise
-                    await self._sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+            return await self._riding_out_locks(lambda: loop.run_in_executor(thread, tx))
 
     def _sqlite_sync_writer(self) -> tuple[Engine, ThreadPoolExecutor] | None:
         """The synchronous engine on the same SQLite file and its one thread (made once)."""
@@ -218,13 +211,20 @@ class Database:
         return await self._attempts(fn, write=write)
 
     async def _attempts(self, fn: Callable[[AsyncConnection], Awaitable[T]], *, write: bool) -> T:
+        async def once() -> T:
+            async with self.engine.connect() as conn:
+                if write and self.backend == "sqlite":
+                    conn = await conn.execution_options(**{_IMMEDIATE: True})
+                async with conn.begin():
+                    return await fn(conn)
+
+        return await self._riding_out_locks(once)
+
+    async def _riding_out_locks(self, once: Callable[[], Awaitable[T]]) -> T:
+        """`once()`, tried again with a backoff while SQLite says "database is locked"."""
         for attempt in range(_LOCK_RETRIES + 1):
             try:
-                async with self.engine.connect() as conn:
-                    if write and self.backend == "sqlite":
-                        conn = await conn.execution_options(**{_IMMEDIATE: True})
-                    async with conn.begin():
-                        return await fn(conn)
+                return await once()
             except OperationalError as exc:
                 # The busy timeout already waited; a few more tries ride out a long writer.
                 if self.backend != "sqlite" or not _is_locked(exc) or attempt == _LOCK_RETRIES:

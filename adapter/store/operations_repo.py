@@ -81,18 +81,23 @@ def _is(column: ColumnElement[str], *values: str) -> ColumnElement[bool]:
     """
     if len(values) == 1:
         return column == bindparam(None, values[0], literal_execute=True)
-    consts: BindParameter[list[str]] = bindparam(
-        None, list(values), expanding=True, literal_execute=True
-    )
-    return column.in_(consts)
+    return column.in_(_consts(values))
 
 
 def _is_not(column: ColumnElement[str], *values: str) -> ColumnElement[bool]:
     """`column NOT IN ('a', 'b')` with the constants written into the SQL (see `_is`)."""
-    consts: BindParameter[list[str]] = bindparam(
-        None, list(values), expanding=True, literal_execute=True
-    )
-    return column.not_in(consts)
+    return column.not_in(_consts(values))
+
+
+def _consts(values: Sequence[str]) -> BindParameter[list[str]]:
+    """A list of constants rendered into the statement's SQL when it runs."""
+    return bindparam(None, list(values), expanding=True, literal_execute=True)
+
+
+def _held_by(owner: str, op_ids: Sequence[int]) -> ColumnElement[bool]:
+    """Of `op_ids`, those still in flight under `owner`'s lease (the only ones it may touch)."""
+    o = operations
+    return o.c.id.in_(list(op_ids)) & (o.c.state == _S.IN_FLIGHT.value) & (o.c.lease_owner == owner)
 
 
 def _claimable(now: Any) -> ColumnElement[bool]:
@@ -258,7 +263,7 @@ def _complete_all_tx(
     by_id = {c.op_id: c for c in completions}
     rows = conn.execute(
         update(o)
-        .where(o.c.id.in_(list(by_id)), o.c.state == _S.IN_FLIGHT.value, o.c.lease_owner == owner)
+        .where(_held_by(owner, list(by_id)))
         .values(
             state=_S.DONE,
             done_at=now,
@@ -330,11 +335,7 @@ def _claim_tx(
     }
     if one_by_one:
         _take_each(conn, ids, take)
-        rows = conn.execute(
-            select(operations)
-            .where(o.c.id.in_(ids), o.c.lease_owner == owner, o.c.state == _S.IN_FLIGHT.value)
-            .order_by(o.c.id)
-        )
+        rows = conn.execute(select(operations).where(_held_by(owner, ids)).order_by(o.c.id))
     else:
         rows = conn.execute(
             update(o)
@@ -453,16 +454,8 @@ class OperationsRepo(RepoBase):
         o = operations
 
         async def tx(conn: AsyncConnection) -> set[int]:
-            rows = await conn.execute(
-                update(o)
-                .where(
-                    o.c.id.in_(list(op_ids)),
-                    o.c.state == _S.IN_FLIGHT.value,
-                    o.c.lease_owner == owner,
-                )
-                .values(leased_until=until)
-                .returning(o.c.id)
-            )
+            extend = update(o).where(_held_by(owner, op_ids)).values(leased_until=until)
+            rows = await conn.execute(extend.returning(o.c.id))
             return set(rows.scalars())
 
         return await self._db.write(tx)
@@ -584,13 +577,7 @@ class OperationsRepo(RepoBase):
 
         async def tx(conn: AsyncConnection) -> bool:
             result = await conn.execute(
-                update(operations)
-                .where(
-                    operations.c.id == op_id,
-                    operations.c.state == _S.IN_FLIGHT.value,
-                    operations.c.lease_owner == owner,
-                )
-                .values({**values, **release})
+                update(operations).where(_held_by(owner, [op_id])).values({**values, **release})
             )
             return result.rowcount == 1
 
@@ -607,11 +594,7 @@ class OperationsRepo(RepoBase):
         async def tx(conn: AsyncConnection) -> int:
             result = await conn.execute(
                 update(o)
-                .where(
-                    o.c.id.in_(list(op_ids)),
-                    o.c.state == _S.IN_FLIGHT.value,
-                    o.c.lease_owner == owner,
-                )
+                .where(_held_by(owner, op_ids))
                 .values(
                     state=case((o.c.may_exist, _S.UNKNOWN.value), else_=_S.PENDING.value),
                     attempts=o.c.attempts - 1,
