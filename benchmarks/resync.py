@@ -2,12 +2,13 @@
 
     .venv/bin/python benchmarks/resync.py [--cases 1000] [--latency-ms 20] [--concurrency N]
 
-A fresh mock in its own process (`stafett mock --latency-ms 20 --rate-limit 0`), a fresh
-SQLite store; `cases` synthetic cases of 25 events (`workload.write_workload`) ingested
-through the file door and drained by `run --once`; then `POST /_mock/reset` wipes every
-remote system and `stafett resync --all --json` rebuilds it. Reported: wall time and peak
-RSS of the resync process (measured by a wrapper: `RUSAGE_CHILDREN` of that one child), the
-resync's counts, the remote writes it sent, and the writes of a second resync (expected 0).
+A fresh mock in its own process (`stafett mock --latency-ms 20 --rate-limit 0
+--no-access-log`), a fresh SQLite store; `cases` synthetic cases of 25 events
+(`workload.write_workload`) ingested through the file door and drained by `run --once`;
+then `POST /_mock/reset` wipes every remote system and `stafett resync --all --json`
+rebuilds it. Reported: wall time and peak RSS of the resync process (measured by a wrapper:
+`RUSAGE_CHILDREN` of that one child), the resync's counts, the remote writes it sent, and
+the writes of a second resync (expected 0).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def main() -> None:
     mock = subprocess.Popen(
         [
             *(sys.executable, "-m", "adapter", "mock", "--host", "127.0.0.1", "--port", str(port)),
-            *("--latency-ms", str(args.latency_ms), "--rate-limit", "0"),
+            *("--latency-ms", str(args.latency_ms), "--rate-limit", "0", "--no-access-log"),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -3,13 +3,14 @@
     .venv/bin/python benchmarks/throughput.py [--cases 200] [--concurrency 1,4,16] [--scales 1,10]
 
 For every (scale, concurrency): a fresh mock in its own process (`stafett mock --latency-ms
-20 --rate-limit 0`), a fresh SQLite store, `cases × scale` synthetic cases of 25 events,
-ingested through the file door, planned, and drained by `run --once`, all inside one driver
-process whose peak RSS is measured (also at the end of each phase). Reported: the time of
-each phase (ingest, plan, dispatch), events/s (ingest to drained), remote calls/s while
-dispatching, p95 event-to-applied latency, peak RSS, and the ratio of the achieved call
-rate to the floor `concurrency / latency`; for scale, the rate and ratio a bare httpx
-client (no store, its own process) reaches against the same mock at the same concurrency.
+20 --rate-limit 0 --no-access-log`), a fresh SQLite store, `cases × scale` synthetic cases
+of 25 events, ingested through the file door, planned, and drained by `run --once`, all
+inside one driver process whose peak RSS is measured (also at the end of each phase).
+Reported: the time of each phase (ingest, plan, dispatch), events/s (ingest to drained),
+remote calls/s while dispatching, p95 event-to-applied latency, peak RSS, and the ratio of
+the achieved call rate to the floor `concurrency / latency`; for scale, the rate and ratio
+a bare httpx client (no store, its own process) reaches against the same mock at the same
+concurrency.
 """
 
 from __future__ import annotations
@@ -110,6 +111,7 @@ def _mock(port: int, latency_ms: int) -> subprocess.Popen[bytes]:
             str(latency_ms),
             "--rate-limit",
             "0",
+            "--no-access-log",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

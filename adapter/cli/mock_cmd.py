@@ -37,6 +37,14 @@ def mock(
     seed: Annotated[
         int, typer.Option(envvar="STAFETT_MOCK_SEED", help="Seed of the mock's generated ids.")
     ] = 0,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            envvar="STAFETT_MOCK_ACCESS_LOG",
+            help="Log a line per request (the request log in /_mock/state is kept either way).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the mock (Visma Connect, Flyt Samspill, Public 360, the BTI case system) until
     SIGTERM or Ctrl-C. Admin and fault injection under /_mock."""
@@ -44,7 +52,7 @@ def mock(
     from adapter.mock import MockServer, create_app
 
     app = create_app(latency_ms=latency_ms, rate_limit=rate_limit, seed=seed)
-    MockServer(app, host=host, port=port).run()
+    MockServer(app, host=host, port=port, access_log=access_log).run()
 
 
 def register(app: typer.Typer) -> None:

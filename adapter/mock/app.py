@@ -112,13 +112,22 @@ def create_app(
 class MockServer(uvicorn.Server):
     """uvicorn for a mock app; on shutdown it first drops requests held by `timeout` faults."""
 
-    def __init__(self, app: FastAPI, *, host: str, port: int, log_level: str = "info") -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        *,
+        host: str,
+        port: int,
+        log_level: str = "info",
+        access_log: bool = True,
+    ) -> None:
         super().__init__(
             uvicorn.Config(
                 app,
                 host=host,
                 port=port,
                 log_level=log_level,
+                access_log=access_log,
                 log_config=None,  # records go to the root handler: the same redaction
                 lifespan="on",
                 timeout_graceful_shutdown=5,

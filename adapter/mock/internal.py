@@ -60,7 +60,7 @@ def internal_router(state: MockState) -> APIRouter:
     """`GET /events` per feed key's tenant and `GET /documents/{id}`, bearer api key auth."""
     router = APIRouter(prefix=INTERNAL_PREFIX, tags=["internal"])
 
-    def feed_key(
+    async def feed_key(  # async: a sync dependency would cost a worker-thread hop
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> FeedKey:
         if credentials is not None:

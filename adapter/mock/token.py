@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -121,10 +121,10 @@ def _invalid_token(detail: str) -> ProblemError:
     )
 
 
-def bearer_grant(state: MockState) -> Callable[..., TokenGrant]:
+def bearer_grant(state: MockState) -> Callable[..., Awaitable[TokenGrant]]:
     """A dependency: the live grant of the request's bearer token, or 401 invalid_token."""
 
-    def dependency(
+    async def dependency(  # async: a sync dependency would cost a worker-thread hop
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> TokenGrant:
         if credentials is None:

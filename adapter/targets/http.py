@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
+from adapter.targets.network import use_asyncio_network
 
 __all__ = [
     "IDEMPOTENT_METHODS",
@@ -59,12 +60,13 @@ def build_client(
 
     `ca_bundle` replaces the system trust store (e.g. a municipality's TLS-inspecting
     proxy). An injected `transport` (tests, the in-process mock) takes the place of the
-    network, so neither proxies nor TLS apply.
+    network, so neither proxies nor TLS apply. Real connections run on asyncio's own
+    transports (`adapter.targets.network`), not anyio's.
     """
     verify: ssl.SSLContext | bool = True
     if ca_bundle is not None:
         verify = ssl.create_default_context(cafile=str(ca_bundle))
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         base_url=base_url or "",
         timeout=httpx.Timeout(timeout_s),
         verify=verify,
@@ -72,6 +74,8 @@ def build_client(
         transport=transport,
         follow_redirects=False,
     )
+    use_asyncio_network(client)
+    return client
 
 
 def parse_retry_after(value: str, now: datetime) -> float | None:
