@@ -9,8 +9,8 @@ inside one driver process whose peak RSS is measured (also at the end of each ph
 Reported: the time of each phase (ingest, plan, dispatch), events/s (ingest to drained),
 remote calls/s while dispatching, p95 event-to-applied latency, peak RSS, and the ratio of
 the achieved call rate to the floor `concurrency / latency`; for scale, the rate and ratio
-a bare httpx client (no store, its own process) reaches against the same mock at the same
-concurrency.
+the engine's HTTP client alone (`build_client`, no store, its own process) reaches against
+the same mock at the same concurrency.
 """
 
 from __future__ import annotations
@@ -134,10 +134,10 @@ def _calls(port: int) -> tuple[int, str]:
 
 CEILING = r"""
 import asyncio, json, sys, time
-import httpx
+from adapter.targets.http import build_client
 
 async def main(base: str, plan: str, concurrency: int, n: int) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with build_client(base_url=base, timeout_s=30, ca_bundle=None) as client:
         token = (await client.post("/connect/token", data={
             "grant_type": "client_credentials", "client_id": "stafett-modum",
             "client_secret": "modum-demo-secret", "scope": "vfsapi:samspill",
@@ -156,8 +156,9 @@ async def main(base: str, plan: str, concurrency: int, n: int) -> None:
 
 asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
 """
-"""A bare httpx client in its own process, no store, the same concurrency and mock: what
-the client side and the mock allow at all (the floor assumes both cost nothing)."""
+"""The engine's HTTP client (`build_client`) alone in its own process, no store, the same
+concurrency and mock: what the client side and the mock allow at all (the floor assumes
+both cost nothing)."""
 
 
 def _client_ceiling(port: int, plan: str, concurrency: int) -> float:
