@@ -51,10 +51,13 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, TransientError) and not isinstance(exc, AmbiguousError)
 
 
-def _retry_after(state: RetryCallState) -> float | None:
-    outcome = state.outcome
-    exc = outcome.exception() if outcome is not None else None
+def _retry_after_of(exc: BaseException | None) -> float | None:
     return exc.retry_after if isinstance(exc, TransientError) else None
+
+
+def _failure(state: RetryCallState) -> BaseException | None:
+    outcome = state.outcome
+    return outcome.exception() if outcome is not None else None
 
 
 _JITTER = random.Random()  # noqa: S311 - jitter, not cryptography
@@ -75,28 +78,43 @@ async def in_call_retry(
     Waits `min(max_s, base_s * 2**(n-1) + U(0, base_s))` before try n+1, or the error's
     `retry_after` when longer. A `retry_after` over `max_s` stops at once. The last error
     is re-raised as it is (never a tenacity `RetryError`).
+
+    The first try runs on its own and tenacity takes over from the second: nearly every
+    call succeeds at once, and building the retry machinery for it cost as much interpreter
+    time as the dispatcher's own bookkeeping (measured with py-spy at 16 calls in flight).
     """
     jitter = rng or _JITTER
+    pause = sleep or asyncio.sleep
 
-    def wait(state: RetryCallState) -> float:
+    def delay(tried: int, exc: BaseException | None) -> float:
+        """The wait after try number `tried` failed with `exc`."""
         if _testing:
             return 0.0
-        exponent = min(state.attempt_number - 1, _MAX_EXPONENT)
+        exponent = min(tried - 1, _MAX_EXPONENT)
         backoff = min(max_s, base_s * 2.0**exponent + jitter.uniform(0.0, base_s))
-        after = _retry_after(state)
+        after = _retry_after_of(exc)
         return backoff if after is None else max(backoff, after)
 
-    def stop(state: RetryCallState) -> bool:
-        if state.attempt_number >= attempts:
+    def stops(tried: int, exc: BaseException | None) -> bool:
+        """Whether no try follows try number `tried`, which failed with `exc`."""
+        if tried >= attempts:
             return True
-        after = _retry_after(state)
+        after = _retry_after_of(exc)
         return after is not None and after > max_s
 
+    try:
+        return await fn()
+    except Exception as exc:
+        if not _retryable(exc) or stops(1, exc):
+            raise
+        first_wait = delay(1, exc)
+    await pause(first_wait)
+    # tenacity counts its own tries from 1: here they are the second and later ones
     retrying = AsyncRetrying(
         retry=retry_if_exception(_retryable),
-        wait=wait,
-        stop=stop,
-        sleep=sleep or asyncio.sleep,
+        wait=lambda state: delay(state.attempt_number + 1, _failure(state)),
+        stop=lambda state: stops(state.attempt_number + 1, _failure(state)),
+        sleep=pause,
         reraise=True,
     )
     return await retrying(fn)

@@ -148,3 +148,25 @@ def test_next_attempt_delay_caps_retry_after() -> None:
         1, base_s=1.0, max_s=10.0, retry_after=86_400.0, cap_s=900.0, rng=random.Random(0)
     )
     assert delay == 900.0
+
+
+async def test_a_first_try_that_succeeds_makes_one_call_and_never_waits() -> None:
+    call, sleep = Scripted(), FakeSleep()
+    assert await in_call_retry(call, attempts=3, base_s=0.5, max_s=4.0, sleep=sleep) == "ok"
+    assert (call.calls, sleep.waits) == (1, [])
+
+
+async def test_one_attempt_means_no_retry_even_for_a_transient_error() -> None:
+    call, sleep = Scripted(_503()), FakeSleep()
+    with pytest.raises(TransientError):
+        await in_call_retry(call, attempts=1, base_s=0.5, max_s=4.0, sleep=sleep)
+    assert (call.calls, sleep.waits) == (1, [])
+
+
+async def test_a_retry_after_on_a_later_try_is_honoured_like_on_the_first() -> None:
+    later = TransientError("429", status=429, retry_after=2.5)
+    call, sleep = Scripted(_503(), later), FakeSleep()
+    assert await in_call_retry(call, attempts=3, base_s=0.1, max_s=5.0, sleep=sleep) == "ok"
+    assert call.calls == 3
+    assert 0.1 <= sleep.waits[0] < 0.2
+    assert sleep.waits[1] == 2.5
