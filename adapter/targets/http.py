@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 
 from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
+from adapter.targets.lanes import Lanes
 from adapter.targets.network import use_asyncio_network
 
 __all__ = [
@@ -60,8 +61,8 @@ def build_client(
 
     `ca_bundle` replaces the system trust store (e.g. a municipality's TLS-inspecting
     proxy). An injected `transport` (tests, the in-process mock) takes the place of the
-    network, so neither proxies nor TLS apply. Real connections run on asyncio's own
-    transports (`adapter.targets.network`), not anyio's.
+    network, so neither proxies nor TLS apply. Real connections run over `Lanes` (a few
+    pools, `adapter.targets.lanes`) on asyncio's own transports (`adapter.targets.network`).
     """
     verify: ssl.SSLContext | bool = True
     if ca_bundle is not None:
@@ -74,7 +75,11 @@ def build_client(
         transport=transport,
         follow_redirects=False,
     )
-    use_asyncio_network(client)
+    if transport is None:
+        # Swapped in after construction: httpx reads proxies from the environment only when
+        # it builds the default transport itself, and a municipality's proxy must apply.
+        client._transport = Lanes(verify=verify)
+    use_asyncio_network(client)  # the proxy mounts httpx made from the environment
     return client
 
 

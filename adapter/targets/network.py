@@ -24,7 +24,7 @@ from typing import Any, cast
 import httpcore
 import httpx
 
-__all__ = ["AsyncioBackend", "use_asyncio_network"]
+__all__ = ["AsyncioBackend", "switch_pool", "use_asyncio_network"]
 
 _READ_HIGH_WATER = 256 * 1024
 """Unread bytes above which the transport stops reading until the client catches up."""
@@ -244,23 +244,25 @@ def _set_options(transport: asyncio.BaseTransport, options: Iterable[_SocketOpti
         sock.setsockopt(*option)
 
 
-def use_asyncio_network(client: httpx.AsyncClient) -> int:
-    """Put every connection pool of `client` (direct and proxy mounts) on `AsyncioBackend`.
+def switch_pool(transport: object, backend: httpcore.AsyncNetworkBackend) -> bool:
+    """Put the pool of an `httpx.AsyncHTTPTransport` on `backend`; whether it could.
 
     httpx builds its pools itself and takes no network backend, so this sets the pool's
-    backend after construction; returns how many pools it switched. A pool of another shape
-    (an injected test transport, a future httpcore) keeps its own backend: slower, not wrong.
+    backend after construction, before it made any connection. A transport of another
+    shape (an injected test transport, a future httpcore) keeps its own: slower, not wrong.
     """
+    if not isinstance(transport, httpx.AsyncHTTPTransport):
+        return False
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
+        return False
+    pool._network_backend = backend
+    return True
+
+
+def use_asyncio_network(client: httpx.AsyncClient) -> int:
+    """Put every plain httpx pool of `client` (direct and proxy mounts) on `AsyncioBackend`;
+    returns how many it switched."""
     backend = AsyncioBackend()
     transports: list[object] = [client._transport, *client._mounts.values()]
-    switched = 0
-    for transport in transports:
-        pool = (
-            getattr(transport, "_pool", None)
-            if isinstance(transport, httpx.AsyncHTTPTransport)
-            else None
-        )
-        if isinstance(pool, httpcore.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
-            pool._network_backend = backend
-            switched += 1
-    return switched
+    return sum(switch_pool(transport, backend) for transport in transports)

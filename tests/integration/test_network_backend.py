@@ -23,6 +23,7 @@ import pytest
 
 from adapter.errors import AmbiguousError, TransientError
 from adapter.targets.http import build_client, transport_error
+from adapter.targets.lanes import LANES, Lanes
 from adapter.targets.network import AsyncioBackend, use_asyncio_network
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -90,10 +91,38 @@ def client(**kwargs: object) -> httpx.AsyncClient:
     return build_client(timeout_s=timeout, ca_bundle=None, **kwargs)  # type: ignore[arg-type]
 
 
-async def test_a_built_client_runs_its_pool_on_asyncio_transports() -> None:
+async def test_a_built_client_runs_every_lane_on_asyncio_transports() -> None:
     async with client(base_url="http://127.0.0.1:1") as built:
-        pool = built._transport._pool  # type: ignore[attr-defined]
-        assert isinstance(pool._network_backend, AsyncioBackend)
+        lanes = built._transport
+        assert isinstance(lanes, Lanes)
+        assert len(lanes.lanes) == LANES
+        for lane in lanes.lanes:
+            assert isinstance(lane._pool._network_backend, AsyncioBackend)
+
+
+async def test_sequential_calls_take_the_lanes_in_turn_and_close_closes_them_all() -> None:
+    closed: list[int] = []
+
+    async def count_closes(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await keep_alive(reader, writer)
+        closed.append(1)  # the client closed this connection
+
+    async with serving(count_closes) as (port, accepted):
+        async with client() as http:
+            for n in range(2 * LANES):
+                got = await http.post(f"http://127.0.0.1:{port}/", content=b"z" * n)
+                assert got.content == f"ok:{n}".encode()
+            assert len(accepted) == LANES  # one kept-alive connection per lane, reused
+        await asyncio.sleep(0.1)
+    assert len(closed) == LANES
+
+
+def test_lanes_share_httpx_default_keep_alive_budget_and_need_one_lane() -> None:
+    lanes = Lanes(verify=True, count=4)
+    pools = [lane._pool for lane in lanes.lanes]
+    assert sum(pool._max_keepalive_connections for pool in pools) == 20
+    with pytest.raises(ValueError, match="at least one lane"):
+        Lanes(verify=True, count=0)
 
 
 async def test_proxy_mounts_from_the_environment_are_switched_too(
@@ -113,8 +142,11 @@ async def test_an_injected_transport_is_left_alone() -> None:
         assert (await injected.get("http://x/")).status_code == 204
 
 
-async def test_sequential_calls_reuse_one_kept_alive_connection() -> None:
-    async with serving(keep_alive) as (port, accepted), client() as http:
+async def test_sequential_calls_on_one_lane_reuse_one_kept_alive_connection() -> None:
+    async with (
+        serving(keep_alive) as (port, accepted),
+        client(transport=Lanes(verify=True, count=1)) as http,
+    ):
         for n in range(20):
             got = await http.post(f"http://127.0.0.1:{port}/", content=b"x" * n)
             assert got.content == f"ok:{n}".encode()
@@ -137,7 +169,8 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None
         writer.write(response(b"once"))  # no "Connection: close": the client learns by EOF
         await writer.drain()
 
-    async with serving(one_then_close) as (port, accepted), client() as http:
+    one_lane = Lanes(verify=True, count=1)
+    async with serving(one_then_close) as (port, accepted), client(transport=one_lane) as http:
         url = f"http://127.0.0.1:{port}/"
         assert (await http.get(url)).content == b"once"
         await asyncio.sleep(0.1)  # the server's FIN arrives while the connection is idle
