@@ -64,13 +64,16 @@ def build_client(
     network, so neither proxies nor TLS apply. Real connections run over `Lanes` (a few
     pools, `adapter.targets.lanes`) on asyncio's own transports (`adapter.targets.network`).
     """
-    verify: ssl.SSLContext | bool = True
+    # One TLS context for the whole client (direct lanes and proxy mounts alike): loading
+    # the trust store is the costly part of building a transport.
     if ca_bundle is not None:
-        verify = ssl.create_default_context(cafile=str(ca_bundle))
+        context = ssl.create_default_context(cafile=str(ca_bundle))
+    else:
+        context = httpx.create_ssl_context(verify=True, trust_env=True)
     client = httpx.AsyncClient(
         base_url=base_url or "",
         timeout=httpx.Timeout(timeout_s),
-        verify=verify,
+        verify=context,
         trust_env=True,
         transport=transport,
         follow_redirects=False,
@@ -78,7 +81,7 @@ def build_client(
     if transport is None:
         # Swapped in after construction: httpx reads proxies from the environment only when
         # it builds the default transport itself, and a municipality's proxy must apply.
-        client._transport = Lanes(verify=verify)
+        client._transport = Lanes(context)
     use_asyncio_network(client)  # the proxy mounts httpx made from the environment
     return client
 

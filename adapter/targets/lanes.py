@@ -28,9 +28,10 @@ _LIMITS = httpx.Limits()
 
 
 class Lanes(httpx.AsyncBaseTransport):
-    """`count` transports taken in turn; their keep-alive budget adds up to httpx's default."""
+    """`count` transports taken in turn, all verifying TLS with `context`; their keep-alive
+    budget adds up to httpx's default."""
 
-    def __init__(self, *, verify: ssl.SSLContext | bool, count: int = LANES) -> None:
+    def __init__(self, context: ssl.SSLContext, *, count: int = LANES) -> None:
         if count < 1:
             raise ValueError("at least one lane")
         keep = _LIMITS.max_keepalive_connections or 20
@@ -40,8 +41,6 @@ class Lanes(httpx.AsyncBaseTransport):
             keepalive_expiry=_LIMITS.keepalive_expiry,
         )
         backend = AsyncioBackend()
-        # one TLS context for every lane: loading the trust store is the costly part
-        context = httpx.create_ssl_context(verify=verify, trust_env=True)
         self.lanes = [
             httpx.AsyncHTTPTransport(verify=context, trust_env=True, limits=limits)
             for _ in range(count)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from typing import Any, cast
 
 import httpcore
@@ -207,15 +207,8 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
         local = (local_address, 0) if local_address is not None else None
-        try:
-            async with asyncio.timeout(timeout):
-                transport, wire = await loop.create_connection(_Wire, host, port, local_addr=local)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"no connection to port {port} in time") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(f"connection to port {port} failed: {exc}") from exc
-        _set_options(transport, socket_options)
-        return _Stream(wire)
+        connecting = loop.create_connection(_Wire, host, port, local_addr=local)
+        return await _open(connecting, f"port {port}", timeout, socket_options)
 
     async def connect_unix_socket(
         self,
@@ -223,25 +216,31 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[_SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, wire = await loop.create_unix_connection(_Wire, path)
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout("no connection to the unix socket in time") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(f"connection to the unix socket failed: {exc}") from exc
-        _set_options(transport, socket_options)
-        return _Stream(wire)
+        connecting = asyncio.get_running_loop().create_unix_connection(_Wire, path)
+        return await _open(connecting, "the unix socket", timeout, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-def _set_options(transport: asyncio.BaseTransport, options: Iterable[_SocketOption] | None) -> None:
+async def _open(
+    connecting: Coroutine[Any, Any, tuple[asyncio.BaseTransport, _Wire]],
+    where: str,
+    timeout: float | None,
+    options: Iterable[_SocketOption] | None,
+) -> httpcore.AsyncNetworkStream:
+    """Await a connection within `timeout`, as httpcore's errors; then set `options`."""
+    try:
+        async with asyncio.timeout(timeout):
+            transport, wire = await connecting
+    except TimeoutError as exc:
+        raise httpcore.ConnectTimeout(f"no connection to {where} in time") from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(f"connection to {where} failed: {exc}") from exc
     sock = transport.get_extra_info("socket")
     for option in options or ():
         sock.setsockopt(*option)
+    return _Stream(wire)
 
 
 def switch_pool(transport: object, backend: httpcore.AsyncNetworkBackend) -> bool:

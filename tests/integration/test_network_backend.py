@@ -98,6 +98,8 @@ async def test_a_built_client_runs_every_lane_on_asyncio_transports() -> None:
         assert len(lanes.lanes) == LANES
         for lane in lanes.lanes:
             assert isinstance(lane._pool._network_backend, AsyncioBackend)
+        # one trust store loaded for the whole client, not one per lane
+        assert len({id(lane._pool._ssl_context) for lane in lanes.lanes}) == 1
 
 
 async def test_sequential_calls_take_the_lanes_in_turn_and_close_closes_them_all() -> None:
@@ -118,11 +120,11 @@ async def test_sequential_calls_take_the_lanes_in_turn_and_close_closes_them_all
 
 
 def test_lanes_share_httpx_default_keep_alive_budget_and_need_one_lane() -> None:
-    lanes = Lanes(verify=True, count=4)
+    lanes = Lanes(ssl.create_default_context(), count=4)
     pools = [lane._pool for lane in lanes.lanes]
     assert sum(pool._max_keepalive_connections for pool in pools) == 20
     with pytest.raises(ValueError, match="at least one lane"):
-        Lanes(verify=True, count=0)
+        Lanes(ssl.create_default_context(), count=0)
 
 
 async def test_proxy_mounts_from_the_environment_are_switched_too(
@@ -145,7 +147,7 @@ async def test_an_injected_transport_is_left_alone() -> None:
 async def test_sequential_calls_on_one_lane_reuse_one_kept_alive_connection() -> None:
     async with (
         serving(keep_alive) as (port, accepted),
-        client(transport=Lanes(verify=True, count=1)) as http,
+        client(transport=Lanes(ssl.create_default_context(), count=1)) as http,
     ):
         for n in range(20):
             got = await http.post(f"http://127.0.0.1:{port}/", content=b"x" * n)
@@ -169,7 +171,7 @@ async def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None
         writer.write(response(b"once"))  # no "Connection: close": the client learns by EOF
         await writer.drain()
 
-    one_lane = Lanes(verify=True, count=1)
+    one_lane = Lanes(ssl.create_default_context(), count=1)
     async with serving(one_then_close) as (port, accepted), client(transport=one_lane) as http:
         url = f"http://127.0.0.1:{port}/"
         assert (await http.get(url)).content == b"once"

@@ -5,6 +5,7 @@ PostgreSQL. Claims and leases keep every remote item made once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import httpx
@@ -29,11 +30,17 @@ async def world(store: Store, sqlite_url: str, clock: FakeClock) -> AsyncIterato
 
 
 class _Writes(httpx.AsyncBaseTransport):
-    """Counts the writes a runtime sends; with `after`, each waits until that event is set."""
+    """Counts the writes a runtime sends; with `after`, each waits until that event is set.
+
+    With `then_yield_to` set, every write after the first waits (2 s at most) until that
+    event is set: the other dispatcher gets its turn even on a loaded machine, where this
+    one could otherwise drain everything before the other ever claimed.
+    """
 
     def __init__(self, inner: httpx.AsyncBaseTransport, after: asyncio.Event | None = None):
         self._inner = inner
         self._after = after
+        self.then_yield_to: asyncio.Event | None = None
         self.sent = asyncio.Event()
         self.count = 0
 
@@ -41,6 +48,9 @@ class _Writes(httpx.AsyncBaseTransport):
         if is_write(request.method, request.url.path):
             if self._after is not None:
                 await self._after.wait()
+            if self.count and self.then_yield_to is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.then_yield_to.wait(), timeout=2)
             self.count += 1
             self.sent.set()
         return await self._inner.handle_async_request(request)
@@ -91,6 +101,7 @@ async def test_resync_beside_a_live_dispatcher_makes_every_item_once(
     (await world.admin.post("/_mock/reset")).raise_for_status()
     ours = _Writes(world.transport)
     theirs = _Writes(world.transport, after=ours.sent)
+    ours.then_yield_to = theirs.sent
     # One operation at a time each: a case's two queues, so neither can take both heads.
     rt = await _runtime(world, world.rt.store, ours, "resync", STAFETT_DISPATCH__CONCURRENCY="1")
     service = await _runtime(world, twin, theirs, "service", STAFETT_DISPATCH__CONCURRENCY="1")
