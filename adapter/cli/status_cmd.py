@@ -26,17 +26,20 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
         age = await store.oldest_pending_age(now)
         per_events = await store.event_counts_by_tenant()
         per_ops = await store.operation_counts_by_tenant()
-        cursors = {c.tenant: c for c in await store.list_cursors() if c.name == FEED_CURSOR}
+        polls = {p.tenant: p for p in await store.status.list_polls() if p.name == FEED_CURSOR}
         tenants: dict[str, Any] = {}
         for key in sorted(settings.tenants):
             t_age = await store.oldest_pending_age(now, tenant=key)
-            cursor = cursors.get(key)
+            poll = polls.get(key)
+            last_poll = None if poll is None else poll.last_success_at
             tenants[key] = {
                 "events": {s.value: per_events.get(key, {}).get(s, 0) for s in EventState},
                 "operations": {s.value: per_ops.get(key, {}).get(s, 0) for s in OperationState},
                 "oldest_pending_seconds": None if t_age is None else round(t_age.total_seconds()),
                 "parked_cases": [p.case_id for p in parked if p.tenant == key],
-                "last_poll": None if cursor is None else cursor.updated_at.isoformat(),
+                # the last poll that succeeded (also when it found nothing), not the last
+                # time the feed cursor moved
+                "last_poll": None if last_poll is None else last_poll.isoformat(),
             }
     return {
         "events": {s.value: n for s, n in events.items()},

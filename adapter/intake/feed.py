@@ -1,7 +1,9 @@
 """The feed door: polls a tenant's internal system for new events, cursor by cursor.
 
 The cursor moves only after every event of a page is stored (each in its own
-transaction), so a crash re-reads at most one page, and storing is idempotent.
+transaction), so a crash re-reads at most one page, and storing is idempotent. Every poll
+that reads the feed without failing is recorded as the tenant's last successful poll (also
+when it found nothing new); one that fails is recorded with its error (`store.status`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,25 @@ async def poll_feed(
     feed = tenant.feed
     if not feed.enabled or not feed.url:
         return PollReport(tenant.key, 0, ())
+    try:
+        report = await _poll_pages(tenant, http=http, store=store, rules=rules, max_pages=max_pages)
+    except TransientError as exc:
+        await store.status.record_poll(tenant.key, FEED_CURSOR, ok=False, error=str(exc))
+        raise
+    await store.status.record_poll(tenant.key, FEED_CURSOR, ok=True)
+    return report
+
+
+async def _poll_pages(
+    tenant: TenantConfig,
+    *,
+    http: httpx.AsyncClient,
+    store: Store,
+    rules: RulesLookup,
+    max_pages: int,
+) -> PollReport:
+    feed = tenant.feed
+    assert feed.url is not None  # poll_feed returned early without one
     inbox = Inbox(store)
     headers = {}
     if feed.api_key is not None:

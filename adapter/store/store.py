@@ -26,6 +26,7 @@ from adapter.store.links_repo import LinksRepo
 from adapter.store.migrate import pending_on
 from adapter.store.operations_repo import OperationsRepo
 from adapter.store.retention_repo import RetentionRepo
+from adapter.store.status_repo import StatusRepo
 
 __all__ = ["Store"]
 
@@ -38,6 +39,8 @@ class Store(
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.status = StatusRepo(db)
+        """Status queries for operators (`stafett status`, the status page, the gauges)."""
 
     @property
     def engine(self) -> AsyncEngine:

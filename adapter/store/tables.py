@@ -2,8 +2,8 @@
 
 Tables: `events` (the inbox, incl. rejected input), `cases` (the planner's state per case),
 `operations` (the outbox), `links` (internal id → remote id), `cursors` (feed positions),
-`audit` (operator and service actions). The Alembic migrations in `migrations/` create
-exactly this; a test compares the two.
+`audit` (operator and service actions), `polls` (when each feed was last read). The Alembic
+migrations in `migrations/` create exactly this; a test compares the two.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy import (
 from adapter.store.states import EventSource, EventState, OperationState, Target
 from adapter.store.types import UTCDateTime
 
-__all__ = ["audit", "cases", "cursors", "events", "links", "metadata", "operations"]
+__all__ = ["audit", "cases", "cursors", "events", "links", "metadata", "operations", "polls"]
 
 metadata = MetaData(
     naming_convention={
@@ -183,6 +183,19 @@ cursors = Table(
     Column("tenant", String(64), primary_key=True),
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The last poll of each tenant's feed, successful or not: the cursor's `updated_at` only
+# moves with new events, so a quiet feed that answers fine would look stale.
+polls = Table(
+    "polls",
+    metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("last_success_at", UTCDateTime),
+    Column("last_failure_at", UTCDateTime),
+    Column("last_error", Text),  # our own short text (class, host/path, status), no body
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
