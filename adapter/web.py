@@ -1,7 +1,12 @@
-"""The adapter's own HTTP port: the push door, health, readiness and metrics.
+"""The adapter's own HTTP port: the push door, health, readiness, metrics, the push door's
+OpenAPI (`/openapi.json`, `/docs`) and the operators' status page (`adapter.status`).
 
 Thin wiring only: the push door hands every event to the same receive step as the other
-doors (`adapter.intake.receive`), so validation and storage are identical everywhere.
+doors (`adapter.intake.receive`), so validation and storage are identical everywhere. It
+answers 202 when at least one event of the request was accepted or was a duplicate, 422
+when every one was rejected (per-event results in both); every answer is counted by status
+in `stafett_push_requests_total`, and a refused request (401/400/413) is logged, never
+its body.
 """
 
 from __future__ import annotations
@@ -12,17 +17,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from adapter import __version__
 from adapter.errors import RejectedInput, StoreError
 from adapter.events import RulesLookup
 from adapter.events.parse import decode_json
 from adapter.intake.inbox import Inbox
-from adapter.intake.receive import prepare_object, store_prepared
+from adapter.intake.receive import Receipt, ReceiptOutcome, prepare_object, store_prepared
 from adapter.logs import get_logger
 from adapter.metrics import Metrics
 from adapter.settings import Settings
 from adapter.store.records import RejectedRecord
 from adapter.store.states import EventSource
 from adapter.store.store import Store
+from adapter.web_contract import PUSH_RESPONSES, install_push_openapi
 
 __all__ = ["create_web_app", "tenant_for_token"]
 
@@ -65,42 +72,72 @@ def create_web_app(
     metrics: Metrics,
     refresh_metrics: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
-    """The FastAPI app of `stafett run`: `POST /events`, `/healthz`, `/readyz`, `/metrics`."""
-    app = FastAPI(title="stafett", docs_url=None, redoc_url=None, openapi_url=None)
+    """The FastAPI app of `stafett run`: `POST /events`, `/healthz`, `/readyz`, `/metrics`,
+    `/openapi.json` and `/docs`."""
+    app = FastAPI(
+        title="stafett push door",
+        description="The adapter's HTTP port: the push door of events.md, health and metrics.",
+        version=__version__,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_push_openapi(app, path="/events", version=__version__)
     inbox = Inbox(store)
     limit = settings.http.max_body_bytes
 
-    @app.post("/events", status_code=202)
+    def refuse(
+        status: int, body: Mapping[str, object], *, why: str, tenant: str | None
+    ) -> Response:
+        metrics.push_requests.labels(str(status)).inc()
+        log.warning("push refused", status=status, reason=why, tenant=tenant)
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+        return JSONResponse(dict(body), status_code=status, headers=headers)
+
+    @app.post(
+        "/events",
+        status_code=202,
+        summary="Push events (one event or an array)",
+        responses=PUSH_RESPONSES,
+        response_model=None,
+    )
     async def push_events(request: Request) -> Response:
         tenant = tenant_for_token(settings, request.headers.get("authorization"))
         if tenant is None:
-            return JSONResponse(
-                {"error": "invalid_token"},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
+            return refuse(401, {"error": "invalid_token"}, why="no valid token", tenant=None)
+        too_large = {"error": f"body over {limit} bytes"}
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return JSONResponse({"error": f"body over {limit} bytes"}, status_code=413)
+            return refuse(413, too_large, why="declared body over the limit", tenant=tenant)
         body = await _read_limited(request, limit)
         if body is None:
-            return JSONResponse({"error": f"body over {limit} bytes"}, status_code=413)
+            return refuse(413, too_large, why="body over the limit", tenant=tenant)
         try:
             decoded = decode_json(body)
         except RejectedInput as exc:
             refused = await _store_unparseable(inbox, body, exc)
-            return JSONResponse({"results": [refused]}, status_code=400)
+            return refuse(400, {"results": [refused]}, why="body is not JSON", tenant=tenant)
         items = decoded if isinstance(decoded, list) else [decoded]
         checked = [
             prepare_object(item, rules=rules, source=EventSource.PUSH, only_tenant=tenant)
             for item in items
-        ]  # stored in one transaction before the 202
+        ]  # stored in one transaction before the answer
         receipts = await store_prepared(
             checked, inbox=inbox, source=EventSource.PUSH, source_ref=None
         )
-        results = [got.as_json() for got in receipts]
-        log.info("push received", tenant=tenant, events=len(results))
-        return JSONResponse({"results": results}, status_code=202)
+        counts = _count(receipts)
+        taken = counts[ReceiptOutcome.ACCEPTED] + counts[ReceiptOutcome.DUPLICATE]
+        status = 202 if taken else 422  # 422: every event rejected (or none sent)
+        metrics.push_requests.labels(str(status)).inc()
+        log.info(
+            "push received",
+            tenant=tenant,
+            accepted=counts[ReceiptOutcome.ACCEPTED],
+            duplicate=counts[ReceiptOutcome.DUPLICATE],
+            rejected=counts[ReceiptOutcome.REJECTED],
+            status=status,
+        )
+        return JSONResponse({"results": [got.as_json() for got in receipts]}, status_code=status)
 
     @app.get("/healthz")
     async def healthz() -> Mapping[str, str]:
@@ -123,6 +160,13 @@ def create_web_app(
         )
 
     return app
+
+
+def _count(receipts: list[Receipt]) -> dict[ReceiptOutcome, int]:
+    counts = dict.fromkeys(ReceiptOutcome, 0)
+    for got in receipts:
+        counts[got.outcome] += 1
+    return counts
 
 
 async def _store_unparseable(inbox: Inbox, body: bytes, exc: RejectedInput) -> dict[str, object]:

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from structlog.testing import capture_logs
 
+from adapter import __version__
 from adapter.metrics import Metrics
 from adapter.settings import Settings, load_settings
 from adapter.store import Store
@@ -157,3 +160,101 @@ async def test_push_answer_does_not_echo_a_name_or_nin_put_in_an_id(
     assert "Emma" not in out.text and nin not in out.text and nin[:6] not in out.text
     [row] = await store.list_events(EventState.REJECTED)
     assert (row.event_id, row.case_id, row.tenant) == (None, None, "modum")
+
+
+async def test_push_where_every_event_is_rejected_is_422_with_each_result(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    """Nothing accepted and nothing a duplicate → 422, still one result per event, each
+    rejection stored."""
+    bad = [{**MODUM[0], "sequence": 0}, {**MODUM[1], "tenant": "vardo"}]
+    out = await client.post("/events", json=bad, headers=MODUM_TOKEN)
+    assert out.status_code == 422
+    assert [(r["result"], r["field"]) for r in out.json()["results"]] == [
+        ("rejected", "sequence"),
+        ("rejected", "tenant"),
+    ]
+    assert (await store.count_events_by_state())[EventState.REJECTED] == 2
+
+
+async def test_push_of_only_duplicates_is_202(client: httpx.AsyncClient) -> None:
+    """A duplicate is not a refusal: a repeat of a stored event among rejections is 202."""
+    assert (await client.post("/events", json=MODUM[0], headers=MODUM_TOKEN)).status_code == 202
+    again = await client.post(
+        "/events", json=[MODUM[0], {**MODUM[1], "sequence": 0}], headers=MODUM_TOKEN
+    )
+    assert again.status_code == 202
+    assert [r["result"] for r in again.json()["results"]] == ["duplicate", "rejected"]
+
+
+async def test_push_log_line_counts_each_outcome(client: httpx.AsyncClient) -> None:
+    """The log line says how many were accepted, duplicate and rejected, not just 'events'."""
+    await client.post("/events", json=MODUM[0], headers=MODUM_TOKEN)
+    body = [MODUM[0], MODUM[1], {**MODUM[2], "sequence": 0}]
+    with capture_logs() as logs:
+        out = await client.post("/events", json=body, headers=MODUM_TOKEN)
+    assert out.status_code == 202
+    [line] = [e for e in logs if e["event"] == "push received"]
+    assert (line["accepted"], line["duplicate"], line["rejected"]) == (1, 1, 1)
+    assert "events" not in line
+
+
+def _push_requests(metrics_text: str) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name == "stafett_push_requests":
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    found[sample.labels["status"]] = sample.value
+    return found
+
+
+async def test_refused_pushes_are_counted_and_logged_without_the_body(
+    client: httpx.AsyncClient,
+) -> None:
+    """401, 413 and 400 each leave a log line (status, reason, no body) and a count by
+    status in /metrics, beside the 202 and 422 of answered requests."""
+    secret_body = json.dumps({"note": "Emma Haugen 14831651238"})
+    with capture_logs() as logs:
+        await client.post("/events", content=secret_body, headers={"Authorization": "Bearer x"})
+        await client.post("/events", content=b"x" * 200_001, headers=MODUM_TOKEN)
+        await client.post("/events", content=b"{not json", headers=MODUM_TOKEN)
+        await client.post("/events", json=MODUM[0], headers=MODUM_TOKEN)
+        await client.post("/events", json={**MODUM[1], "sequence": 0}, headers=MODUM_TOKEN)
+    refused = [e for e in logs if e["event"] == "push refused"]
+    assert [e["status"] for e in refused] == [401, 413, 400]
+    assert all(e["log_level"] == "warning" for e in refused)
+    assert "Emma" not in repr(logs) and "not json" not in repr(logs)
+    counted = _push_requests((await client.get("/metrics")).text)
+    assert counted == {"401": 1, "413": 1, "400": 1, "202": 1, "422": 1}
+
+
+async def test_openapi_publishes_the_push_door_contract(client: httpx.AsyncClient) -> None:
+    """/openapi.json: POST /events takes the event models (one or an array), bearer auth,
+    and documents 202, 422, 401, 400 and 413; /docs serves the page that reads it."""
+    out = await client.get("/openapi.json")
+    assert out.status_code == 200
+    doc = out.json()
+    post = doc["paths"]["/events"]["post"]
+    assert set(post["responses"]) == {"202", "422", "401", "400", "413"}
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    refs = json.dumps(body)
+    assert '"#/components/schemas/Event"' in refs and '"type": "array"' in refs
+    event = doc["components"]["schemas"]["Event"]
+    assert {"event_id", "tenant", "case_id", "sequence", "type", "data"} <= set(event["required"])
+    assert "CaseOpenedData" in doc["components"]["schemas"]
+    assert post["security"] == [{"pushToken": []}]
+    docs = await client.get("/docs")
+    assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+async def test_metrics_carry_process_python_build_and_push_families(
+    client: httpx.AsyncClient,
+) -> None:
+    """The standard process_* and python_* collectors and stafett_build_info (version)."""
+    names = {f.name for f in text_string_to_metric_families((await client.get("/metrics")).text)}
+    assert {"process_cpu_seconds", "process_resident_memory_bytes", "python_info"} <= names
+    assert "python_gc_collections" in names
+    assert "stafett_build_info" in names
+    text = (await client.get("/metrics")).text
+    assert f'stafett_build_info{{version="{__version__}"}} 1.0' in text
