@@ -42,8 +42,16 @@ async def refresh_gauges(rt: Runtime) -> None:
     for (tenant, target), op_counts in (await rt.store.operation_counts_by_queue()).items():
         for op_state, n in op_counts.items():
             rt.metrics.operations.labels(tenant, target.value, op_state.value).set(n)
-    age = await rt.store.oldest_pending_age(rt.clock())
+    now = rt.clock()
+    age = await rt.store.oldest_pending_age(now)
     rt.metrics.queue_age.set(0 if age is None else age.total_seconds())
+    for queue in await rt.store.status.queues():
+        oldest = queue.oldest_open_at
+        waited = 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0)
+        rt.metrics.queue_age_by_queue.labels(queue.tenant, queue.target.value).set(waited)
+    for poll in await rt.store.status.list_polls():
+        if poll.last_success_at is not None:
+            rt.metrics.last_poll.labels(poll.tenant).set(poll.last_success_at.timestamp())
 
 
 def singleton_tick(store: Store, name: str, tick: Tick) -> Tick:

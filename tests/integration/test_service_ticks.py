@@ -16,7 +16,7 @@ from adapter.service import _Ticks, refresh_gauges, singleton_tick
 from adapter.store import Store, open_store
 from adapter.store.states import OperationState
 from adapter.targets.result import Result
-from tests.integration.conftest import PgSchemas
+from tests.integration.conftest import FakeClock, PgSchemas
 from tests.support.engine import demo_settings
 from tests.support.outbox import goal_operation
 
@@ -146,5 +146,26 @@ async def test_the_operations_gauge_is_labelled_by_target(tmp_path: Path) -> Non
         labels = {"tenant": "modum", "state": "pending"}
         assert sample("stafett_operations", {**labels, "target": "samspill"}) == 1
         assert sample("stafett_operations", {**labels, "target": "all"}) is None
+    finally:
+        await rt.close()
+
+
+async def test_the_oldest_pending_gauge_is_per_tenant_and_target(tmp_path: Path) -> None:
+    """`stafett_queue_oldest_pending_by_target_seconds`: each tenant's queue to each remote
+    has its own age, so a stuck archive queue of one tenant is not hidden by another."""
+    clock = FakeClock()
+    settings = demo_settings(tmp_path / "g.db")
+    store = await open_store(settings.database_url, clock=clock)
+    rt = await Runtime.open(settings, clock=clock, store=store)
+    try:
+        await rt.store.add_operations([goal_operation("C1")])
+        clock.advance(90)
+        await rt.store.add_operations([goal_operation("C2", tenant="vardo")])
+        clock.advance(30)
+        await refresh_gauges(rt)
+        sample = rt.metrics.registry.get_sample_value
+        name = "stafett_queue_oldest_pending_by_target_seconds"
+        assert sample(name, {"tenant": "modum", "target": "samspill"}) == 120
+        assert sample(name, {"tenant": "vardo", "target": "samspill"}) == 30
     finally:
         await rt.close()
