@@ -195,6 +195,7 @@ async def serve(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
         rules=rt.lookup,
         metrics=rt.metrics,
         refresh_metrics=lambda: refresh_gauges(rt),
+        clock=rt.clock,
     )
     server = _QuietServer(
         uvicorn.Config(

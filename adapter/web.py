@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -26,6 +27,7 @@ from adapter.intake.receive import Receipt, ReceiptOutcome, prepare_object, stor
 from adapter.logs import get_logger
 from adapter.metrics import Metrics
 from adapter.settings import Settings
+from adapter.status import status_router
 from adapter.store.records import RejectedRecord
 from adapter.store.states import EventSource
 from adapter.store.store import Store
@@ -71,9 +73,10 @@ def create_web_app(
     rules: RulesLookup,
     metrics: Metrics,
     refresh_metrics: Callable[[], Awaitable[None]] | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
     """The FastAPI app of `stafett run`: `POST /events`, `/healthz`, `/readyz`, `/metrics`,
-    `/openapi.json` and `/docs`."""
+    `/openapi.json`, `/docs`, and with `http.status_token` `/status` and `/status.json`."""
     app = FastAPI(
         title="stafett push door",
         description="The adapter's HTTP port: the push door of events.md, health and metrics.",
@@ -159,6 +162,9 @@ def create_web_app(
             metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
+    status_page = status_router(settings, store, clock)
+    if status_page is not None:
+        app.include_router(status_page)
     return app
 
 

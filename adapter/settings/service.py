@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     PositiveFloat,
     PositiveInt,
+    SecretStr,
     field_validator,
     model_validator,
 )
@@ -92,6 +93,15 @@ class HttpSettings(_Frozen):
     max_body_bytes: PositiveInt = 1_048_576
     timeout_s: PositiveFloat = 30.0
     ca_bundle: Path | None = None
+    # The operators' token for `GET /status` and `/status.json`; unset: the page is off (404).
+    status_token: SecretStr | None = None
+
+    @field_validator("status_token")
+    @classmethod
+    def _token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("status_token must be at least 16 characters")
+        return value
 
     @field_validator("ca_bundle")
     @classmethod
