@@ -26,7 +26,9 @@ async def _classify(
     """How `rec` relates to what is stored: None (new), duplicate, or conflict(field, reason)."""
     same_id = (
         await conn.execute(
-            select(events.c.content_hash).where(events.c.event_id == rec.event_id, _LIVE)
+            select(events.c.content_hash).where(
+                events.c.tenant == rec.tenant, events.c.event_id == rec.event_id, _LIVE
+            )
         )
     ).first()
     if same_id is not None:
@@ -140,6 +142,7 @@ class EventsRepo(RepoBase):
             await conn.execute(
                 select(events.c.id).where(
                     events.c.state == EventState.REJECTED.value,
+                    events.c.tenant == rec.tenant,
                     events.c.event_id == rec.event_id,
                     events.c.content_hash == rec.content_hash,
                     events.c.reason == reason,

@@ -80,8 +80,10 @@ events = Table(
     Column("planned_at", UTCDateTime),
 )
 # Rejected rows keep whatever id/sequence they claimed, so they are left out of uniqueness.
+# An event id is unique within its tenant only: no tenant can block another's events.
 Index(
-    "uq_events_event_id",
+    "uq_events_tenant_event_id",
+    events.c.tenant,
     events.c.event_id,
     unique=True,
     sqlite_where=text("state != 'rejected' AND event_id IS NOT NULL"),

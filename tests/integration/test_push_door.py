@@ -80,6 +80,21 @@ async def test_push_of_another_tenants_event_is_rejected(
     assert (await store.count_events_by_state())[EventState.REJECTED] == 1
 
 
+async def test_a_tenant_reusing_another_tenants_event_id_blocks_nothing(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    """A Modum push that carries the id of a Vardø event is Modum's own event; Vardø's real
+    event with that id is still accepted afterwards (event ids are unique per tenant)."""
+    vardo = json.loads((ROOT / "examples/events/vardo.jsonl").read_text().splitlines()[0])
+    squatter = {**MODUM[0], "event_id": vardo["event_id"]}
+    taken = await client.post("/events", json=squatter, headers=MODUM_TOKEN)
+    assert [r["result"] for r in taken.json()["results"]] == ["accepted"]
+    token = {"Authorization": "Bearer vardo-push-demo-token"}
+    real = await client.post("/events", json=vardo, headers=token)
+    assert [r["result"] for r in real.json()["results"]] == ["accepted"]
+    assert (await store.count_events_by_state())[EventState.REJECTED] == 0
+
+
 async def test_push_over_the_size_limit_is_413(client: httpx.AsyncClient) -> None:
     """A body over the configured limit is refused with 413."""
     big = json.dumps(MODUM * 40)

@@ -26,7 +26,7 @@ def test_db_upgrade_applies_migrations_once(sqlite_url: str) -> None:
     """The first run applies every revision (JSON lists them); the second applies none."""
     first = run_cli("db", "upgrade", "--json", database_url=sqlite_url)
     assert first.returncode == 0, first.stderr
-    applied = ["0001", "0002", "0003", "0004"]
+    applied = ["0001", "0002", "0003", "0004", "0005"]
     assert json.loads(first.stdout) == {"database": sqlite_url, "applied": applied}
     second = run_cli("db", "upgrade", database_url=sqlite_url)
     assert second.returncode == 0, second.stderr

@@ -30,7 +30,7 @@ def _diff(conn: Connection) -> list[Any]:
 
 async def test_sqlite_creates_its_directory_upgrades_and_runs_in_wal(sqlite_url: str) -> None:
     """Opening a new SQLite file makes var/, applies every migration, and sets WAL + timeouts."""
-    assert await pending(sqlite_url) == ["0001", "0002", "0003", "0004"]
+    assert await pending(sqlite_url) == ["0001", "0002", "0003", "0004", "0005"]
     async with await open_store(sqlite_url) as store:
         assert await pending(sqlite_url) == []
         async with store.engine.connect() as conn:
@@ -43,7 +43,7 @@ async def test_sqlite_creates_its_directory_upgrades_and_runs_in_wal(sqlite_url:
 
 async def test_sqlite_without_auto_upgrade_refuses_pending_migrations(sqlite_url: str) -> None:
     """With auto_upgrade=False an empty SQLite database is refused with the command to run."""
-    pending_all = r"pending migrations \(0001, 0002, 0003, 0004\).*stafett db upgrade"
+    pending_all = r"pending migrations \(0001, 0002, 0003, 0004, 0005\).*stafett db upgrade"
     with pytest.raises(StoreError, match=pending_all):
         await open_store(sqlite_url, auto_upgrade=False)
 
@@ -68,9 +68,15 @@ async def test_postgresql_refuses_pending_migrations_until_upgraded(pg_schemas: 
     with pytest.raises(StoreError) as caught:
         await open_store(pg_schemas.url, connect_args=args)
     assert str(caught.value) == (
-        "database has pending migrations (0001, 0002, 0003, 0004): run 'stafett db upgrade'"
+        "database has pending migrations (0001, 0002, 0003, 0004, 0005): run 'stafett db upgrade'"
     )
-    assert await upgrade(pg_schemas.url, connect_args=args) == ["0001", "0002", "0003", "0004"]
+    assert await upgrade(pg_schemas.url, connect_args=args) == [
+        "0001",
+        "0002",
+        "0003",
+        "0004",
+        "0005",
+    ]
     assert await upgrade(pg_schemas.url, connect_args=args) == []
     async with await open_store(pg_schemas.url, connect_args=args) as store:
         await store.check()

@@ -76,6 +76,21 @@ async def test_same_id_with_other_content_is_a_conflict_stored_rejected(store: S
     assert kept.content_hash == rec.content_hash
 
 
+async def test_one_event_id_in_two_tenants_is_two_events(store: Store) -> None:
+    """An event id is unique within its tenant: another tenant's copy neither conflicts with
+    nor blocks it, whichever arrives first."""
+    vardo = event(tenant="vardo")
+    squatter = vardo.model_copy(
+        update={"tenant": "modum", "content_hash": "other", "payload": "{}"}
+    )
+    assert await store.insert_event(squatter) is InsertOutcome.ACCEPTED
+    assert await store.insert_event(vardo) is InsertOutcome.ACCEPTED
+    assert await store.insert_event(vardo) is InsertOutcome.DUPLICATE
+    assert await store.list_events(EventState.REJECTED) == []
+    [mine] = await store.events_for_case("vardo", "BTI-1")
+    assert mine.content_hash == vardo.content_hash
+
+
 async def test_same_sequence_with_other_id_is_a_conflict(store: Store) -> None:
     """Another event_id on a taken case sequence: conflict, rejected row naming `sequence`."""
     await store.insert_event(event(1))
