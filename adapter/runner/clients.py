@@ -10,6 +10,7 @@ from adapter.settings.tenant import ArchiveBackend
 from adapter.store.database import Clock, utc_now
 from adapter.store.states import Target
 from adapter.targets.auth import SamspillCredentials, TokenCache
+from adapter.targets.documents import DocumentPolicy
 from adapter.targets.p360 import P360Client, SummaryProvider
 from adapter.targets.result import TargetClient
 from adapter.targets.samspill import SamspillClient
@@ -63,8 +64,12 @@ def build_clients(
                 http,
                 tenant.archive,
                 tenant=key,
-                document_hosts=tenant.feed.document_hosts,
-                feed_api_key=tenant.feed.api_key,
+                documents=DocumentPolicy.of(
+                    tenant.feed.document_origins,
+                    feed_url=tenant.feed.url,
+                    feed_key=tenant.feed.api_key,
+                    deadline_s=settings.http.call_deadline_s,
+                ),
                 closing_summary=summaries,
                 retry_after_cap_s=settings.dispatch.retry_after_cap_s,
                 clock=clock,

@@ -9,6 +9,7 @@ and the dotted key — never the value.
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -34,6 +35,9 @@ __all__ = [
     "load_settings_with_origins",
     "origin_of",
 ]
+
+# stdlib logging: the structlog set-up in adapter.logs reads these settings first
+_log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_PATH = Path("config/stafett.toml")
 CONFIG_ENV_VAR = "STAFETT_CONFIG"
@@ -76,9 +80,13 @@ def load_settings_with_origins(
     env_data = _read_env(env, origins)
     merged = _deep_merge(data, env_data)
     try:
-        return Settings(**merged), origins
+        settings = Settings(**merged)
     except ValidationError as exc:
         raise _config_error(exc, origins) from None
+    for key, tenant in settings.tenants.items():
+        for setting in tenant.feed.deprecated:
+            _log.warning("deprecated setting in tenant %s: %s", key, setting)
+    return settings, origins
 
 
 def _read_toml(path: Path, env: Mapping[str, str]) -> dict[str, Any]:

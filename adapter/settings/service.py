@@ -92,6 +92,9 @@ class HttpSettings(_Frozen):
     port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: PositiveInt = 1_048_576
     timeout_s: PositiveFloat = 30.0
+    # the whole of one remote call or document fetch (connect and every read), contract
+    # "Hardening": a server that drips bytes under `timeout_s` still ends here
+    call_deadline_s: PositiveFloat = 60.0
     ca_bundle: Path | None = None
     # The operators' token for `GET /status` and `/status.json`; unset: the page is off (404).
     status_token: SecretStr | None = None

@@ -52,6 +52,9 @@ SECRET_KEYS: tuple[str, ...] = (
 )
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _check_http_url(value: str) -> str:
     # The value is not echoed: a URL may carry credentials.
     parts = urlsplit(value)
@@ -155,12 +158,46 @@ class ArchiveConfig(_Frozen):
         return any(re.search(pattern, message) for pattern in self.permanent_error_patterns)
 
 
+def _origin(value: str) -> str:
+    """``scheme://host:port`` (port written out) of a configured origin; no path, no
+    credentials."""
+    parts = urlsplit(value.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("an origin's port must be a number") from None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise ValueError("an origin is scheme://host[:port] with scheme http or https")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("an origin carries no credentials")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment:
+        raise ValueError("an origin has no path, query or fragment")
+    return f"{parts.scheme}://{parts.hostname.lower()}:{port or _DEFAULT_PORTS[parts.scheme]}"
+
+
+def _legacy_host(value: str) -> tuple[str, ...]:
+    """A `document_hosts` entry (``host`` or ``host:port``) as origins: both schemes, on
+    the port it names or on each scheme's default port."""
+    host, _, port = value.strip().lower().partition(":")
+    if not host or (port and not port.isdigit()):
+        raise ValueError(f"document_hosts entry {value!r} is not host or host:port")
+    if port:
+        return (f"http://{host}:{port}", f"https://{host}:{port}")
+    return (f"http://{host}:80", f"https://{host}:443")
+
+
 class FeedConfig(_Frozen):
-    """The municipality's internal event feed and the hosts documents may come from."""
+    """The municipality's internal event feed and the origins documents may come from.
+
+    `document_origins` (scheme, host and port) is the allowlist of document fetches;
+    `document_hosts`, its predecessor, is read as origins on the default ports for one
+    release (`deprecated` names it, and `config check` and the service warn).
+    """
 
     enabled: bool = True
     url: HttpUrlStr | None = None
     api_key: OptionalSecret = None
+    document_origins: tuple[Annotated[str, AfterValidator(_origin)], ...] = ()
     document_hosts: tuple[str, ...] = ()
     page_size: int = Field(default=100, ge=1, le=500)
 
@@ -169,6 +206,22 @@ class FeedConfig(_Frozen):
         if self.enabled and self.url is None:
             raise ValueError("url is required when the feed is enabled")
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hosts_as_origins(cls, data: Any) -> Any:
+        hosts = data.get("document_hosts") if isinstance(data, dict) else None
+        if not hosts or isinstance(hosts, str):
+            return data
+        legacy = [o for host in hosts if isinstance(host, str) for o in _legacy_host(host)]
+        return {**data, "document_origins": [*data.get("document_origins", ()), *legacy]}
+
+    @property
+    def deprecated(self) -> tuple[str, ...]:
+        """Settings of this feed that still work but go away in the next release."""
+        if not self.document_hosts:
+            return ()
+        return ("feed.document_hosts (read as origins on the default ports; use document_origins)",)
 
 
 def _org_number(value: Any) -> Any:

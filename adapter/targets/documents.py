@@ -1,8 +1,10 @@
 """Fetch and verify a document's bytes before anything is archived (events.md, minutes).
 
-A `document_ref` is fetched only from a host in the tenant's `feed.document_hosts` (exact
-host match; anything else is refused without a request), with the feed's bearer key,
-streamed under a size cap, never following a redirect (a 3xx is refused). Inline
+A `document_ref` is fetched only from an origin (scheme, host and port) in the tenant's
+`feed.document_origins` (anything else is refused without a request), streamed under a size
+cap within a total deadline, never following a redirect (a 3xx is refused). The feed's
+bearer key goes only to the feed's own origin. A refused connection to an allowed origin
+parks too: nothing listens there, so repeating the fetch cannot help. Inline
 `content_base64` is decoded and checked the same way.
 Every document must be `application/pdf` (declared, and served as such), must parse as a
 PDF, and must match its `sha256` when one is given.
@@ -14,11 +16,13 @@ query, nor the content.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
@@ -29,9 +33,16 @@ from adapter.planning.payloads import DocumentSource
 from adapter.targets.http import classify, transport_error
 from adapter.targets.pdf import PDF_MEDIA_TYPE, is_pdf
 
-__all__ = ["check_document", "fetch_document", "host_allowed", "media_type_of"]
+__all__ = [
+    "DocumentPolicy",
+    "check_document",
+    "fetch_document",
+    "media_type_of",
+    "origin_of",
+]
 
 _MAX_SHOWN = 60
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def media_type_of(content_type: str | None) -> str:
@@ -39,17 +50,60 @@ def media_type_of(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
 
 
-def host_allowed(url: str, allowed_hosts: Sequence[str]) -> bool:
-    """True when `url` is http(s) without credentials and its host is exactly an allowed one."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return False
+def origin_of(url: str) -> str | None:
+    """``scheme://host:port`` of an http(s) URL without credentials (the port always
+    written out); None for anything else."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # a port that is not a number
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
     if parts.username is not None or parts.password is not None:
-        return False
-    allowed = {h.strip().lower() for h in allowed_hosts if h.strip()}
-    host = parts.hostname.lower()
-    with_port = f"{host}:{parts.port}" if parts.port is not None else host
-    return host in allowed or with_port in allowed
+        return None
+    return f"{parts.scheme}://{parts.hostname.lower()}:{port or _DEFAULT_PORTS[parts.scheme]}"
+
+
+@dataclass(frozen=True)
+class DocumentPolicy:
+    """Where a tenant's documents may come from, and with which key.
+
+    - `origins`: the allowed origins, as `origin_of` writes them;
+    - `feed_origin`: the feed's own origin, the only one the feed key is sent to;
+    - `deadline_s`: the whole fetch (connect, every read) must end within it.
+    """
+
+    origins: frozenset[str] = frozenset()
+    feed_origin: str | None = None
+    feed_key: SecretStr | None = None
+    deadline_s: float = 60.0
+
+    @classmethod
+    def of(
+        cls,
+        origins: Iterable[str],
+        *,
+        feed_url: str | None = None,
+        feed_key: SecretStr | None = None,
+        deadline_s: float = 60.0,
+    ) -> DocumentPolicy:
+        """A policy from configured origins (entries that are not an origin are dropped:
+        the settings refuse them before this is built)."""
+        allowed = frozenset(o for o in (origin_of(x) for x in origins) if o is not None)
+        feed = origin_of(feed_url) if feed_url is not None else None
+        return cls(allowed, feed, feed_key, deadline_s)
+
+    def allows(self, url: str) -> bool:
+        """True when `url` is http(s) without credentials on an allowed origin."""
+        origin = origin_of(url)
+        return origin is not None and origin in self.origins
+
+    def key_for(self, url: str) -> SecretStr | None:
+        """The feed key when `url` is on the feed's own origin, else None."""
+        if self.feed_origin is None or origin_of(url) != self.feed_origin:
+            return None
+        return self.feed_key
 
 
 def _shown(value: str) -> str:
@@ -91,8 +145,7 @@ async def fetch_document(
     source: DocumentSource,
     *,
     http: httpx.AsyncClient,
-    allowed_hosts: Sequence[str],
-    api_key: SecretStr | None,
+    policy: DocumentPolicy,
     max_bytes: int,
 ) -> bytes:
     """The verified bytes of `source` (inline or fetched); see the module docstring."""
@@ -101,36 +154,52 @@ async def fetch_document(
         return check_document(_inline(source, max_bytes), source, max_bytes=max_bytes)
     if source.document_ref is None:
         raise PermanentError("document refused: neither document_ref nor content_base64 given")
-    data = await _download(source.document_ref, http, allowed_hosts, api_key, max_bytes)
+    data = await _download(source.document_ref, http, policy, max_bytes)
     return check_document(data, source, max_bytes=max_bytes)
 
 
+def _refused_connection(exc: httpx.TransportError) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return isinstance(exc, httpx.ConnectError) and "refused" in str(exc).lower()
+
+
 async def _download(
-    url: str,
-    http: httpx.AsyncClient,
-    allowed_hosts: Sequence[str],
-    api_key: SecretStr | None,
-    max_bytes: int,
+    url: str, http: httpx.AsyncClient, policy: DocumentPolicy, max_bytes: int
 ) -> bytes:
-    host = urlsplit(url).hostname or "?"
-    if not host_allowed(url, allowed_hosts):
+    origin = origin_of(url)
+    if origin is None or not policy.allows(url):
+        shown = origin or urlsplit(url).scheme + "://" + (urlsplit(url).hostname or "?")
         raise PermanentError(
-            f"document refused: wrong host {_shown(host)!r} (not in the tenant's document_hosts)"
+            f"document refused: origin {_shown(shown)!r} is not in the tenant's document_origins"
         )
     headers = {"Accept": PDF_MEDIA_TYPE}
-    if api_key is not None:
-        headers["Authorization"] = f"Bearer {api_key.get_secret_value()}"
+    key = policy.key_for(url)
+    if key is not None:
+        headers["Authorization"] = f"Bearer {key.get_secret_value()}"
     request = http.build_request("GET", url, headers=headers)
-    endpoint = f"GET document from {host}"
+    endpoint = f"GET document from {origin}"
     try:
-        # never follow a redirect, even on a client that does: it could leave document_hosts
-        response = await http.send(request, stream=True, follow_redirects=False)
-        try:
-            return await _read(response, host, max_bytes)
-        finally:
-            await response.aclose()
+        async with asyncio.timeout(policy.deadline_s):
+            # never follow a redirect, even on a client that does: it could leave the origins
+            response = await http.send(request, stream=True, follow_redirects=False)
+            try:
+                return await _read(response, origin, max_bytes)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise TransientError(
+            f"{endpoint} failed: over its total deadline of {policy.deadline_s:g} s"
+        ) from None
     except httpx.TransportError as exc:
-        error = transport_error(exc, op_ref=None, endpoint=host, method="GET")
+        if _refused_connection(exc):
+            raise PermanentError(
+                f"document refused: {origin} refused the connection (nothing listens there)"
+            ) from None
+        error = transport_error(exc, op_ref=None, endpoint=origin, method="GET")
         if isinstance(error, AmbiguousError | TransientError):  # a GET: repeating is safe
             raise TransientError(f"{endpoint} failed: {type(exc).__name__}") from None
         raise error from None
@@ -140,7 +209,7 @@ async def _read(response: httpx.Response, host: str, max_bytes: int) -> bytes:
     if response.is_redirect or 300 <= response.status_code < 400:
         raise PermanentError(
             f"document refused: redirect ({response.status_code} from {host!r}); documents "
-            "are fetched only from the tenant's document_hosts, without redirects"
+            "are fetched only from the tenant's document_origins, without redirects"
         )
     if not 200 <= response.status_code < 300:
         await response.aread()

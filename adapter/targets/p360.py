@@ -39,12 +39,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import SecretStr
 
 from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
 from adapter.logs import get_logger, register_secret
@@ -58,7 +57,7 @@ from adapter.planning.payloads import (
 )
 from adapter.settings.tenant import ArchiveAuth, ArchiveConfig
 from adapter.targets.attempt import once_per_attempt
-from adapter.targets.documents import fetch_document
+from adapter.targets.documents import DocumentPolicy, fetch_document
 from adapter.targets.http import classify, transport_error
 from adapter.targets.pdf import declares_pdfa, is_pdf
 from adapter.targets.result import Result
@@ -188,8 +187,8 @@ def _text(value: Any) -> str | None:
 class P360Client:
     """One tenant's Public 360 over SIF, on the shared HTTP client.
 
-    `document_hosts` and `feed_api_key` are the tenant's `feed` settings used to fetch
-    documents (`fetch_http` defaults to `http`); `closing_summary` provides the summary for
+    `documents` says where documents may be fetched from and with which key (the tenant's
+    `feed` settings; `fetch_http` defaults to `http`); `closing_summary` provides the summary for
     `render="closing-summary"` documents (see the module docstring); `clock` (aware UTC)
     judges an HTTP-date `Retry-After`.
     """
@@ -200,8 +199,7 @@ class P360Client:
         config: ArchiveConfig,
         *,
         tenant: str,
-        document_hosts: Sequence[str] = (),
-        feed_api_key: SecretStr | None = None,
+        documents: DocumentPolicy | None = None,
         closing_summary: SummaryProvider | None = None,
         fetch_http: httpx.AsyncClient | None = None,
         retry_after_cap_s: float | None = None,
@@ -213,8 +211,7 @@ class P360Client:
         self._config = config
         self._tenant = tenant
         self._base = config.base_url.rstrip("/") + SIF_PATH
-        self._hosts = tuple(document_hosts)
-        self._feed_key = feed_api_key
+        self._documents = documents or DocumentPolicy()
         self._closing_summary = closing_summary
         self._fetch_http = fetch_http or http
         self._retry_after_cap_s = retry_after_cap_s
@@ -463,8 +460,7 @@ class P360Client:
             return await fetch_document(
                 p.source,
                 http=self._fetch_http,
-                allowed_hosts=self._hosts,
-                api_key=self._feed_key,
+                policy=self._documents,
                 max_bytes=max_bytes,
             )
         except RemoteError as exc:

@@ -1,6 +1,7 @@
 """Minutes by `document_ref`, through the engine: fetched with the feed's key and archived,
-or refused (wrong host, over size, checksum mismatch — also of inline minutes —, not a PDF)
-by parking that one operation — holding back only the rest of that case's archive work."""
+or refused (an origin not allowed, over size, checksum mismatch — also of inline minutes —,
+not a PDF) by parking that one operation — holding back only the rest of that case's archive
+work."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ class Refusal:
 
 
 REFUSALS = [
-    Refusal("wrong-host", "wrong host"),
+    Refusal("wrong-host", "document_origins"),
     Refusal("over-size", "over size", max_bytes=20_000),
     Refusal("checksum", "checksum mismatch"),
     Refusal("inline-checksum", "checksum mismatch"),

@@ -29,6 +29,7 @@ from adapter.planning.payloads import (
     SyncPerson,
 )
 from adapter.settings.tenant import ArchiveAuth, ArchiveConfig
+from adapter.targets.documents import DocumentPolicy
 from adapter.targets.p360 import SIF_PATH, ArchiveCaseClosed, P360Client, SifPermanentError
 from adapter.targets.summary import (
     ClosingSummary,
@@ -119,8 +120,9 @@ class Harness:
             self.http,
             ArchiveConfig(**settings),
             tenant=TENANT,
-            document_hosts=("mock",),
-            feed_api_key=SecretStr(FEED_KEY),
+            documents=DocumentPolicy.of(
+                ["http://mock"], feed_url="http://mock/internal/v1", feed_key=SecretStr(FEED_KEY)
+            ),
             **extra,
         )
 

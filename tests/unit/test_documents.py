@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from collections.abc import AsyncIterator, Callable
@@ -13,14 +14,16 @@ from pydantic import SecretStr
 
 from adapter.errors import PermanentError, TransientError
 from adapter.planning.payloads import DocumentSource
-from adapter.targets.documents import fetch_document, host_allowed
+from adapter.targets.documents import DocumentPolicy, fetch_document, origin_of
 
 MINUTES = Path(__file__).resolve().parents[2] / "examples" / "minutes"
 PDF = (MINUTES / "minutes-plain.pdf").read_bytes()
 SHA = hashlib.sha256(PDF).hexdigest()
 URL = "https://bti.modum.invalid/internal/v1/documents/d1"
-HOSTS = ("bti.modum.invalid",)
 KEY = SecretStr("feed-key-1234")
+POLICY = DocumentPolicy.of(
+    ["https://bti.modum.invalid"], feed_url="https://bti.modum.invalid/internal/v1", feed_key=KEY
+)
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -59,12 +62,16 @@ def pdf_answer(body: bytes = PDF, media: str = "application/pdf") -> Handler:
     return lambda _r: httpx.Response(200, content=body, headers={"Content-Type": media})
 
 
-async def fetch(served: Served, source: DocumentSource, *, max_bytes: int = 1_000_000) -> bytes:
+async def fetch(
+    served: Served,
+    source: DocumentSource,
+    *,
+    max_bytes: int = 1_000_000,
+    policy: DocumentPolicy = POLICY,
+) -> bytes:
     """fetch_document through a client whose transport is `served`."""
     async with httpx.AsyncClient(transport=httpx.MockTransport(served)) as http:
-        return await fetch_document(
-            source, http=http, allowed_hosts=HOSTS, api_key=KEY, max_bytes=max_bytes
-        )
+        return await fetch_document(source, http=http, policy=policy, max_bytes=max_bytes)
 
 
 async def test_allowed_host_is_fetched_with_the_feed_bearer_key() -> None:
@@ -83,21 +90,68 @@ async def test_allowed_host_is_fetched_with_the_feed_bearer_key() -> None:
         "https://sub.bti.modum.invalid/d1",
         "https://user:pw@bti.modum.invalid/d1",
         "ftp://bti.modum.invalid/d1",
+        "http://bti.modum.invalid/d1",
+        "https://bti.modum.invalid:5432/d1",
+        "https://bti.modum.invalid:8443/metrics",
     ],
 )
-async def test_other_hosts_are_refused_without_any_request(url: str) -> None:
-    """Anything but an exact allowed host is refused before a request is made."""
+async def test_other_origins_are_refused_without_any_request(url: str) -> None:
+    """Anything but an allowed scheme + host + port is refused before a request is made."""
     served = Served(pdf_answer())
-    with pytest.raises(PermanentError, match="wrong host"):
+    with pytest.raises(PermanentError, match="not in the tenant's document_origins"):
         await fetch(served, ref(url))
     assert served.requests == []
 
 
-def test_host_with_port_matches_by_host_or_exact_host_port() -> None:
-    """The port does not matter unless the allowed entry names one."""
-    assert host_allowed("http://mock:8080/d", ["mock"])
-    assert host_allowed("http://mock:8080/d", ["mock:8080"])
-    assert not host_allowed("http://mock:8080/d", ["mock:9090"])
+def test_an_origin_is_scheme_host_and_port_with_the_default_port_written_out() -> None:
+    """Default ports are made explicit, so https://h and https://h:443 are one origin."""
+    assert origin_of("https://Bti.Modum.invalid/x?y") == "https://bti.modum.invalid:443"
+    assert origin_of("http://mock/x") == "http://mock:80"
+    assert origin_of("http://127.0.0.1:5432/") == "http://127.0.0.1:5432"
+    assert origin_of("http://u:p@mock/x") is None
+    assert origin_of("ftp://mock/x") is None
+    assert origin_of("http://mock:notaport/x") is None
+
+
+async def test_the_feed_key_goes_only_to_the_feeds_own_origin() -> None:
+    """A document on another allowed origin is fetched without the feed's key."""
+    policy = DocumentPolicy.of(
+        ["https://bti.modum.invalid", "https://docs.modum.invalid:8443"],
+        feed_url="https://bti.modum.invalid/internal/v1",
+        feed_key=KEY,
+    )
+    served = Served(pdf_answer())
+    assert await fetch(served, ref("https://docs.modum.invalid:8443/d1"), policy=policy) == PDF
+    assert await fetch(served, ref(), policy=policy) == PDF
+    elsewhere, feed = served.requests
+    assert "Authorization" not in elsewhere.headers
+    assert feed.headers["Authorization"] == "Bearer feed-key-1234"
+
+
+async def test_a_refused_connection_to_an_allowed_origin_parks() -> None:
+    """Nothing listens on the origin: a permanent refusal naming the origin, not a retry."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    with pytest.raises(PermanentError, match="refused the connection"):
+        await fetch(Served(refuse), ref())
+
+
+async def test_a_server_that_drips_bytes_is_cut_at_the_total_deadline() -> None:
+    """Each read is quick, but the whole fetch ends at the policy's deadline (transient)."""
+
+    async def drip() -> AsyncIterator[bytes]:
+        while True:
+            await asyncio.sleep(0.05)
+            yield b"%"
+
+    served = Served(
+        lambda _r: httpx.Response(200, content=drip(), headers={"Content-Type": "application/pdf"})
+    )
+    quick = DocumentPolicy.of(["https://bti.modum.invalid"], deadline_s=0.3)
+    with pytest.raises(TransientError, match=r"total deadline of 0\.3 s"):
+        await fetch(served, ref(), policy=quick)
 
 
 async def test_over_size_stops_reading_past_the_cap() -> None:
@@ -202,8 +256,6 @@ async def test_a_redirect_is_refused_even_by_a_client_that_follows_redirects(sta
     transport = httpx.MockTransport(served)
     async with httpx.AsyncClient(transport=transport, follow_redirects=True) as http:
         with pytest.raises(PermanentError, match="document refused: redirect") as caught:
-            await fetch_document(
-                ref(), http=http, allowed_hosts=HOSTS, api_key=KEY, max_bytes=1_000_000
-            )
+            await fetch_document(ref(), http=http, policy=POLICY, max_bytes=1_000_000)
     assert [r.url.host for r in served.requests] == ["bti.modum.invalid"]
     assert "evil" not in str(caught.value)

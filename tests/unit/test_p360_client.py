@@ -26,6 +26,7 @@ from adapter.planning.payloads import (
 )
 from adapter.settings.tenant import ArchiveAuth, ArchiveConfig
 from adapter.targets.attempt import attempt_scope
+from adapter.targets.documents import DocumentPolicy
 from adapter.targets.p360 import (
     ArchiveCaseClosed,
     P360Client,
@@ -245,7 +246,7 @@ async def test_fetch_refusal_carries_the_op_ref() -> None:
             media_type="application/pdf",
         ),
     )
-    with pytest.raises(PermanentError, match="wrong host") as caught:
+    with pytest.raises(PermanentError, match="not in the tenant's document_origins") as caught:
         await client(handler).execute(OpKind.CREATE_DOCUMENT, payload, {"c": "2026/1"}, op_ref=OP)
     assert caught.value.op_ref == OP
     assert seen == []
@@ -313,7 +314,8 @@ def _fetching_client(handler: Handler) -> P360Client:
     config = ArchiveConfig(
         base_url="https://p360.invalid", auth=ArchiveAuth.QUERY, key=SecretStr(KEY)
     )
-    return P360Client(http, config, tenant="modum", document_hosts=(DOC_HOST,))
+    documents = DocumentPolicy.of([f"https://{DOC_HOST}"])
+    return P360Client(http, config, tenant="modum", documents=documents)
 
 
 async def test_in_call_retries_of_one_attempt_fetch_the_document_once() -> None:

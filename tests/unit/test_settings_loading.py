@@ -101,12 +101,39 @@ def test_var_with_default_is_expanded(
 def test_var_expansion_reaches_nested_tables_and_arrays(tmp_path: Path) -> None:
     """`${VAR}` is expanded inside tenant tables and inside arrays."""
     body = TENANT_BODY.replace("https://bti.example.test", "${FEED}") + (
-        'document_hosts = ["${HOST}"]\n'
+        'document_origins = ["${ORIGIN}"]\n'
     )
     path = write(tmp_path / "s.toml", inline_tenant(body=body))
-    settings = load_settings(path, environ={"FEED": "http://feed.test:81", "HOST": "feed.test"})
+    environ = {"FEED": "http://feed.test:81", "ORIGIN": "https://feed.test"}
+    settings = load_settings(path, environ=environ)
     assert settings.tenants["modum"].feed.url == "http://feed.test:81/internal/v1"
-    assert settings.tenants["modum"].feed.document_hosts == ("feed.test",)
+    assert settings.tenants["modum"].feed.document_origins == ("https://feed.test:443",)
+
+
+def test_document_hosts_are_read_as_origins_on_the_default_ports(tmp_path: Path) -> None:
+    """The old `document_hosts` still works for one release, as origins on the default
+    ports (a `host:port` entry keeps its port), and is named as deprecated."""
+    body = TENANT_BODY + 'document_hosts = ["a.test", "b.test:8080"]\n'
+    feed = load_settings(write(tmp_path / "s.toml", inline_tenant(body=body))).tenants["modum"].feed
+    assert feed.document_origins == (
+        "http://a.test:80",
+        "https://a.test:443",
+        "http://b.test:8080",
+        "https://b.test:8080",
+    )
+    assert feed.deprecated and "document_origins" in feed.deprecated[0]
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://u:p@a.test", "https://a.test/docs", "ftp://a.test", "https://a.test:x"]
+)
+def test_a_document_origin_with_credentials_path_or_other_scheme_is_refused(
+    tmp_path: Path, origin: str
+) -> None:
+    """An origin is scheme://host[:port] and nothing else; the error names the field."""
+    body = TENANT_BODY + f'document_origins = ["{origin}"]\n'
+    with pytest.raises(ConfigError, match="document_origins"):
+        load_settings(write(tmp_path / "s.toml", inline_tenant(body=body)))
 
 
 def test_unset_var_without_default_names_file_key_and_variable(tmp_path: Path) -> None:
@@ -190,7 +217,7 @@ def test_env_beats_file_including_nested_keys(tmp_path: Path) -> None:
         "STAFETT_DISPATCH__CONCURRENCY": "32",
         "STAFETT_TENANTS__MODUM__SAMSPILL__CLIENT_SECRET": "s3cret-from-env",
         "STAFETT_TENANTS__MODUM__SELF_CONSENT_AGE": "16",
-        "STAFETT_TENANTS__MODUM__FEED__DOCUMENT_HOSTS": '["a.test", "b.test"]',
+        "STAFETT_TENANTS__MODUM__FEED__DOCUMENT_ORIGINS": '["https://a.test", "http://b.test:81"]',
     }
     settings = load_settings(write(tmp_path / "s.toml", text), environ=environ)
     assert settings.dispatch.concurrency == 32
@@ -198,7 +225,7 @@ def test_env_beats_file_including_nested_keys(tmp_path: Path) -> None:
     assert tenant.samspill.client_secret is not None
     assert tenant.samspill.client_secret.get_secret_value() == "s3cret-from-env"
     assert tenant.self_consent_age == 16
-    assert tenant.feed.document_hosts == ("a.test", "b.test")
+    assert tenant.feed.document_origins == ("https://a.test:443", "http://b.test:81")
     assert tenant.name == "Modum kommune"  # the rest of the file's tenant is kept
 
 
@@ -332,3 +359,14 @@ def test_shipped_production_config_loads_without_secrets() -> None:
         assert "archive.key" in tenant.missing_secrets()
     assert settings.tenants["modum"].archive.auth == "authorization"
     assert settings.tenants["vardo"].archive.auth == "query"
+
+
+def test_a_deprecated_document_hosts_is_logged_naming_tenant_and_setting(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Loading settings that still use `document_hosts` warns once per tenant."""
+    body = TENANT_BODY + 'document_hosts = ["a.test"]\n'
+    with caplog.at_level("WARNING", logger="adapter.settings.loader"):
+        load_settings(write(tmp_path / "s.toml", inline_tenant(body=body)))
+    [record] = [r for r in caplog.records if "deprecated" in r.getMessage()]
+    assert "modum" in record.getMessage() and "document_hosts" in record.getMessage()
