@@ -20,6 +20,19 @@ __all__ = ["EventsRepo", "apply_event_state"]
 _LIVE = events.c.state != EventState.REJECTED.value
 
 
+def _same_event(
+    rec: InboundEvent, stored_hash: str | None
+) -> tuple[InsertOutcome, str | None, str | None]:
+    """`rec` against a stored event with its id: duplicate, or conflict on `event_id`."""
+    if stored_hash == rec.content_hash:
+        return InsertOutcome.DUPLICATE, None, None
+    return (
+        InsertOutcome.CONFLICT,
+        "event_id",
+        f"conflict: event {rec.event_id} was stored before with other content",
+    )
+
+
 async def _classify(
     conn: AsyncConnection, rec: InboundEvent
 ) -> tuple[InsertOutcome, str | None, str | None] | None:
@@ -32,18 +45,12 @@ async def _classify(
         )
     ).first()
     if same_id is not None:
-        if same_id.content_hash == rec.content_hash:
-            return InsertOutcome.DUPLICATE, None, None
-        return (
-            InsertOutcome.CONFLICT,
-            "event_id",
-            f"conflict: event {rec.event_id} was stored before with other content",
-        )
+        return _same_event(rec, same_id.content_hash)
     if rec.source is EventSource.INTERNAL:
         return None  # an internal event follows a sequence, it does not take one
     same_seq = (
         await conn.execute(
-            select(events.c.event_id).where(
+            select(events.c.event_id, events.c.content_hash).where(
                 events.c.tenant == rec.tenant,
                 events.c.case_id == rec.case_id,
                 events.c.sequence == rec.sequence,
@@ -52,6 +59,9 @@ async def _classify(
             )
         )
     ).first()
+    if same_seq is not None and same_seq.event_id == rec.event_id:
+        # The event itself, committed by a concurrent insert between the two reads above.
+        return _same_event(rec, same_seq.content_hash)
     if same_seq is not None:
         return (
             InsertOutcome.CONFLICT,
