@@ -67,7 +67,7 @@ def create_web_app(
 ) -> FastAPI:
     """The FastAPI app of `stafett run`: `POST /events`, `/healthz`, `/readyz`, `/metrics`."""
     app = FastAPI(title="stafett", docs_url=None, redoc_url=None, openapi_url=None)
-    inbox = Inbox(store)
+    inbox = Inbox(store.events)
     limit = settings.http.max_body_bytes
 
     @app.post("/events", status_code=202)

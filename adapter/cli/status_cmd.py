@@ -20,16 +20,16 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
     """The contract's `status --json` object, read from the store."""
     now = datetime.now(UTC)
     async with await store_of(settings) as store:
-        events = await store.count_events_by_state()
-        ops = await store.count_operations_by_state()
-        parked = await store.parked_cases()
-        age = await store.oldest_pending_age(now)
-        per_events = await store.event_counts_by_tenant()
-        per_ops = await store.operation_counts_by_tenant()
-        cursors = {c.tenant: c for c in await store.list_cursors() if c.name == FEED_CURSOR}
+        events = await store.events.count_events_by_state()
+        ops = await store.outbox.count_operations_by_state()
+        parked = await store.outbox.parked_cases()
+        age = await store.outbox.oldest_pending_age(now)
+        per_events = await store.events.event_counts_by_tenant()
+        per_ops = await store.outbox.operation_counts_by_tenant()
+        cursors = {c.tenant: c for c in await store.cursors.list_cursors() if c.name == FEED_CURSOR}
         tenants: dict[str, Any] = {}
         for key in sorted(settings.tenants):
-            t_age = await store.oldest_pending_age(now, tenant=key)
+            t_age = await store.outbox.oldest_pending_age(now, tenant=key)
             cursor = cursors.get(key)
             tenants[key] = {
                 "events": {s.value: per_events.get(key, {}).get(s, 0) for s in EventState},
