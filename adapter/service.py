@@ -36,14 +36,14 @@ log = get_logger(__name__)
 
 async def refresh_gauges(rt: Runtime) -> None:
     """Set the state gauges from the store (the shared truth of every replica)."""
-    for tenant, counts in (await rt.store.event_counts_by_tenant()).items():
+    for tenant, counts in (await rt.store.events.event_counts_by_tenant()).items():
         for state, n in counts.items():
             rt.metrics.events.labels(tenant, state.value).set(n)
-    for (tenant, target), op_counts in (await rt.store.operation_counts_by_queue()).items():
+    for (tenant, target), op_counts in (await rt.store.outbox.operation_counts_by_queue()).items():
         for op_state, n in op_counts.items():
             rt.metrics.operations.labels(tenant, target.value, op_state.value).set(n)
     now = rt.clock()
-    age = await rt.store.oldest_pending_age(now)
+    age = await rt.store.outbox.oldest_pending_age(now)
     rt.metrics.queue_age.set(0 if age is None else age.total_seconds())
     for queue in await rt.store.status.queues():
         oldest = queue.oldest_open_at
@@ -109,7 +109,7 @@ class _Ticks:
 
     async def dispatch(self) -> None:
         """Take over expired leases, then run the due operations."""
-        await self._rt.store.release_expired_leases(self._rt.clock())
+        await self._rt.store.outbox.release_expired_leases(self._rt.clock())
         await self._dispatcher.run_pass()
 
     async def reconcile(self) -> None:

@@ -86,7 +86,7 @@ def create_web_app(
         openapi_url="/openapi.json",
     )
     install_push_openapi(app, path="/events", version=__version__)
-    inbox = Inbox(store)
+    inbox = Inbox(store.events)
     limit = settings.http.max_body_bytes
 
     def refuse(

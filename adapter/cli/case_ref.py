@@ -20,7 +20,7 @@ async def resolve_case(store: Store, settings: Settings, arg: str) -> CaseKey:
     owners = [
         key
         for key in sorted(settings.tenants)
-        if await store.events_for_case(key, arg, include_rejected=True)
+        if await store.events.events_for_case(key, arg, include_rejected=True)
     ]
     if not owners:
         raise RejectedInput(f"no case {arg!r} in any tenant", field="CASE")

@@ -19,9 +19,9 @@ _FINISHED = {OperationState.DONE, OperationState.SKIPPED}
 async def _collect(settings: Any, arg: str) -> dict[str, Any]:
     async with await store_of(settings) as store:
         key = await resolve_case(store, settings, arg)
-        events = await store.events_for_case(key.tenant, key.case_id, include_rejected=True)
-        ops = await store.operations_for_case(key.tenant, key.case_id)
-        links = await store.links_for_case(key.tenant, key.case_id)
+        events = await store.events.events_for_case(key.tenant, key.case_id, include_rejected=True)
+        ops = await store.outbox.operations_for_case(key.tenant, key.case_id)
+        links = await store.links.links_for_case(key.tenant, key.case_id)
     waiting: list[str] = [
         f"event {e.sequence} ({e.type}) held: {e.reason}" for e in events if e.state == "held"
     ]

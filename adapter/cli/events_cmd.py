@@ -58,8 +58,8 @@ def register(app: typer.Typer) -> None:
 
         async def go() -> tuple[list[StoredEvent], int]:
             async with await store_of(settings) as store:
-                shown = await store.list_events(state, tenant=tenant, limit=limit)
-                total = (await store.count_events_by_state(tenant)).get(state, 0)
+                shown = await store.events.list_events(state, tenant=tenant, limit=limit)
+                total = (await store.events.count_events_by_state(tenant)).get(state, 0)
                 return shown, total
 
         events, total = run_async(go())

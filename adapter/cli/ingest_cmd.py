@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
 
         async def go() -> IngestReport:
             async with await store_of(settings) as store:
-                return await ingest_file(file, inbox=Inbox(store), rules=rules_of(settings))
+                return await ingest_file(file, inbox=Inbox(store.events), rules=rules_of(settings))
 
         report = run_async(go())
         if as_json:

@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
 
         async def go() -> list[dict[str, Any]]:
             async with await store_of(settings) as store:
-                parked = await store.list_parked(tenant)
+                parked = await store.outbox.list_parked(tenant)
             return [
                 {
                     "tenant": p.tenant,
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         async def go() -> dict[str, Any]:
             async with await store_of(settings) as store:
                 key = await resolve_case(store, settings, case)
-                n = await store.retry_parked_audited(
+                n = await store.audit.retry_parked_audited(
                     key.tenant, key.case_id, datetime.now(UTC), who
                 )
                 return {"tenant": key.tenant, "case_id": key.case_id, "retried": n}
@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
 
         async def go() -> dict[str, Any] | None:
             async with await store_of(settings) as store:
-                outcome = await store.skip_operation_audited(op, datetime.now(UTC), who)
+                outcome = await store.audit.skip_operation_audited(op, datetime.now(UTC), who)
             if outcome.operation is None:
                 return None
             state = outcome.operation.state.value

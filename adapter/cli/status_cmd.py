@@ -20,16 +20,16 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
     """The contract's `status --json` object, read from the store."""
     now = datetime.now(UTC)
     async with await store_of(settings) as store:
-        events = await store.count_events_by_state()
-        ops = await store.count_operations_by_state()
-        parked = await store.parked_cases()
-        age = await store.oldest_pending_age(now)
-        per_events = await store.event_counts_by_tenant()
-        per_ops = await store.operation_counts_by_tenant()
+        events = await store.events.count_events_by_state()
+        ops = await store.outbox.count_operations_by_state()
+        parked = await store.outbox.parked_cases()
+        age = await store.outbox.oldest_pending_age(now)
+        per_events = await store.events.event_counts_by_tenant()
+        per_ops = await store.outbox.operation_counts_by_tenant()
         polls = {p.tenant: p for p in await store.status.list_polls() if p.name == FEED_CURSOR}
         tenants: dict[str, Any] = {}
         for key in sorted(settings.tenants):
-            t_age = await store.oldest_pending_age(now, tenant=key)
+            t_age = await store.outbox.oldest_pending_age(now, tenant=key)
             poll = polls.get(key)
             last_poll = None if poll is None else poll.last_success_at
             tenants[key] = {

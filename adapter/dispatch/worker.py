@@ -215,7 +215,7 @@ class Dispatcher:
             if settling is not None:  # only when the pass itself is cancelled
                 settling.cancel()
             if ready:  # claimed ahead but never started (a stop): back to the queue at once
-                await self._store.unclaim_operations([op.id for op in ready], self._owner)
+                await self._store.outbox.unclaim_operations([op.id for op in ready], self._owner)
                 ready.clear()
 
     def _stop_stale(
@@ -254,7 +254,7 @@ class Dispatcher:
                     continue
                 until = self._clock() + timedelta(seconds=self._settings.lease_seconds)
                 ids = [op.id for _, op in live] + [op.id for op in waiting]
-                held = await self._store.extend_leases(ids, self._owner, until)
+                held = await self._store.outbox.extend_leases(ids, self._owner, until)
             except Exception:  # a store hiccup: the leases still have time; try next beat
                 log.exception("lease heartbeat failed")
                 continue
@@ -272,7 +272,7 @@ class Dispatcher:
         cached = self._links.get(scope, {})
         missing = [k for k in keys if k not in cached]
         if missing:
-            fetched = await self._store.get_links(op.tenant, op.case_id, op.target, missing)
+            fetched = await self._store.links.get_links(op.tenant, op.case_id, op.target, missing)
             cached = {**cached, **fetched}  # what it knew before the read may be evicted now
         self._cache_links(scope, cached)
         found: dict[str, str] = {}
@@ -389,7 +389,7 @@ class Dispatcher:
             Completion(op.id, result.remote_id, result.status, dict(result.extra_links))
             for op, result in successes
         ]
-        recorded, claimed = await self._store.settle(
+        recorded, claimed = await self._store.outbox.settle(
             batch, self._owner, self._clock(), claim=want, lease_s=self._settings.lease_seconds
         )
         for (op, result), ok in zip(successes, recorded, strict=True):
@@ -419,12 +419,12 @@ class Dispatcher:
         when = now + timedelta(seconds=delay)
         error = _describe(exc)
         if unknown:
-            ok = await self._store.mark_unknown(
+            ok = await self._store.outbox.mark_unknown(
                 op.id, self._owner, now, error=error, next_attempt_at=when, status=exc.status
             )
             report.unknown += ok
         else:
-            ok = await self._store.fail_operation(
+            ok = await self._store.outbox.fail_operation(
                 op.id, self._owner, now, error=error, next_attempt_at=when, status=exc.status
             )
             report.retried += ok
@@ -452,8 +452,8 @@ class Dispatcher:
         if queue:
             for claimed in queue:
                 self._ready.remove(claimed)
-            await self._store.unclaim_operations([o.id for o in queue], self._owner)
-        paused = await self._store.defer_operations(op.tenant, op.target, until)
+            await self._store.outbox.unclaim_operations([o.id for o in queue], self._owner)
+        paused = await self._store.outbox.defer_operations(op.tenant, op.target, until)
         if paused:
             log.info(
                 "rate limited; the tenant's queue waits",
@@ -465,7 +465,7 @@ class Dispatcher:
 
     async def _park(self, op: StoredOperation, exc: RemoteError, report: DispatchReport) -> None:
         error = _describe(exc)
-        ok = await self._store.park_operation(
+        ok = await self._store.outbox.park_operation(
             op.id, self._owner, self._clock(), error=error, status=exc.status
         )
         report.parked += ok

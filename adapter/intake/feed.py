@@ -74,12 +74,12 @@ async def _poll_pages(
 ) -> PollReport:
     feed = tenant.feed
     assert feed.url is not None  # poll_feed returned early without one
-    inbox = Inbox(store)
+    inbox = Inbox(store.events)
     headers = {}
     if feed.api_key is not None:
         headers["Authorization"] = f"Bearer {feed.api_key.get_secret_value()}"
     receipts: list[Receipt] = []
-    cursor = await store.get_cursor(tenant.key, FEED_CURSOR)
+    cursor = await store.cursors.get_cursor(tenant.key, FEED_CURSOR)
     url = f"{feed.url.rstrip('/')}/events"
     pages = 0
     while pages < max_pages:
@@ -112,7 +112,7 @@ async def _poll_pages(
         pages += 1
         next_cursor = body.get("next_cursor")
         if isinstance(next_cursor, str) and next_cursor and next_cursor != cursor:
-            await store.set_cursor(tenant.key, FEED_CURSOR, next_cursor)
+            await store.cursors.set_cursor(tenant.key, FEED_CURSOR, next_cursor)
             cursor = next_cursor
         if not body.get("has_more"):
             break

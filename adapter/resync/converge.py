@@ -159,12 +159,14 @@ async def case_keys(
 ) -> list[CaseKey]:
     """The cases to handle: one, a tenant's, or all; with `since`, those with an event that
     occurred on or after that day (the day in Europe/Oslo, like every date rule)."""
-    keys = [case] if case is not None else await store.cases_with_events(_LIVE_STATES, tenant)
+    keys = (
+        [case] if case is not None else await store.events.cases_with_events(_LIVE_STATES, tenant)
+    )
     if since is None:
         return keys
     chosen = []
     for key in keys:
-        rows = await store.events_for_case(key.tenant, key.case_id)
+        rows = await store.events.events_for_case(key.tenant, key.case_id)
         if any(r.occurred_at is not None and oslo_date(r.occurred_at) >= since for r in rows):
             chosen.append(key)
     return chosen
@@ -187,15 +189,15 @@ async def analyse_case(rt: Runtime, key: CaseKey) -> CaseDiff:
         return CaseDiff(key.tenant, key.case_id)
     # The stored state first: a planning step between here and the replay leaves it behind
     # the replay, so it is not overwritten (see `_state_differs`).
-    record = await rt.store.load_case(key.tenant, key.case_id)
+    record = await rt.store.cases.load_case(key.tenant, key.case_id)
     if record is not None and record.purged_at is not None:
         # retention purged its personal data: there is nothing left to replay, nothing to
         # converge (the case was closed, with nothing waiting, when it was purged)
         return CaseDiff(key.tenant, key.case_id)
     desired = await desired_plan(rt.store, key, rules, rt.lookup)
     ops = desired.operations
-    rows = {r.op_ref: r for r in await rt.store.operations_for_case(key.tenant, key.case_id)}
-    links = await rt.store.links_for_case(key.tenant, key.case_id)
+    rows = {r.op_ref: r for r in await rt.store.outbox.operations_for_case(key.tenant, key.case_id)}
+    links = await rt.store.links.links_for_case(key.tenant, key.case_id)
     try:
         remote = await read_case(
             key,
@@ -277,7 +279,7 @@ async def apply_diff(store: Store, diff: CaseDiff, actor: Actor) -> bool:
         "inserted": len(change.insert),
         "state_stored": change.state is not None,
     }
-    await store.apply_resync(change, actor, details)
+    await store.audit.apply_resync(change, actor, details)
     return True
 
 
@@ -323,7 +325,7 @@ async def resync(
             await run_once(rt, poll=False, max_wait_s=max_wait_s)
     if not dry_run:
         wanted = set(keys)
-        for parked in await rt.store.parked_cases():
+        for parked in await rt.store.outbox.parked_cases():
             if parked in wanted:
                 report.reported.append(
                     {
@@ -334,7 +336,7 @@ async def resync(
                         "problem": "operations parked (see `stafett parked list`)",
                     }
                 )
-    await rt.store.write_audit(
+    await rt.store.audit.write_audit(
         "resync.run",
         actor=actor.name,
         reason=actor.reason,

@@ -158,7 +158,11 @@ async def desired_plan(
     store: Store, key: CaseKey, rules: PlanningRules, lookup: RulesLookup
 ) -> Desired:
     """Replay the case's decided (planned or held) events from an empty state."""
-    rows = [r for r in await store.events_for_case(key.tenant, key.case_id) if r.state in _DECIDED]
+    rows = [
+        r
+        for r in await store.events.events_for_case(key.tenant, key.case_id)
+        if r.state in _DECIDED
+    ]
     events, _, _ = load_events(rows, lookup)
     if not events:
         return Desired()

@@ -86,6 +86,6 @@ async def deadline_report(
     store: Store, today: date, *, tenant: str | None = None
 ) -> list[DeadlineRow]:
     """The overdue cases of the store (of `tenant` when given) on `today`."""
-    records = await store.list_cases(tenant)
+    records = await store.cases.list_cases(tenant)
     states = (CaseState.model_validate_json(r.state) for r in records if r.purged_at is None)
     return overdue_cases(states, today)

@@ -73,7 +73,7 @@ def expiry_event(state: CaseState, consent: ConsentState) -> dict[str, Any]:
 async def store_expiries(store: Store, lookup: RulesLookup, today: date) -> ExpiryReport:
     """Store a `consent.expired` event for every consent of an open case past its end."""
     report = ExpiryReport()
-    for record in await store.list_cases():
+    for record in await store.cases.list_cases():
         if record.purged_at is not None:
             continue
         state = CaseState.model_validate_json(record.state)
@@ -84,7 +84,7 @@ async def store_expiries(store: Store, lookup: RulesLookup, today: date) -> Expi
         if not lapsed:
             continue
         stored_ids = {
-            row.event_id for row in await store.events_for_case(state.tenant, state.case_id)
+            row.event_id for row in await store.events.events_for_case(state.tenant, state.case_id)
         }
         for consent in lapsed:
             raw = expiry_event(state, consent)
@@ -95,7 +95,7 @@ async def store_expiries(store: Store, lookup: RulesLookup, today: date) -> Expi
             rec = to_inbound(
                 event, raw, source=EventSource.INTERNAL, source_ref="expiry", line=None
             )
-            outcome = await store.insert_event(rec)
+            outcome = await store.events.insert_event(rec)
             if outcome is InsertOutcome.ACCEPTED:
                 report.stored += 1
                 log.info(

@@ -79,7 +79,7 @@ async def run_once(
     await store_expiries(rt.store, rt.lookup, oslo_date(rt.clock()))
     await purge_expired_cases(rt.store, rt.settings, rt.clock())
     deadline = rt.clock() + timedelta(seconds=max_wait_s)
-    await rt.store.release_expired_leases(rt.clock())
+    await rt.store.outbox.release_expired_leases(rt.clock())
     dispatcher = rt.dispatcher()
     idle_turns = 0
     while True:
@@ -90,7 +90,7 @@ async def run_once(
         if planned.cases or ran.ran:
             idle_turns = 0
             continue
-        due = await rt.store.next_due_at()
+        due = await rt.store.outbox.next_due_at()
         now = rt.clock()
         if due is None or due > deadline:
             break  # nothing waits, or what waits falls due too late for this run
@@ -101,10 +101,10 @@ async def run_once(
                 break
             continue
         await sleep((due - now).total_seconds())
-    counts = await rt.store.count_operations_by_state()
+    counts = await rt.store.outbox.count_operations_by_state()
     report.operations_pending = sum(
         counts[s]
         for s in (OperationState.PENDING, OperationState.IN_FLIGHT, OperationState.UNKNOWN)
     )
-    report.parked_cases = len(await rt.store.parked_cases())
+    report.parked_cases = len(await rt.store.outbox.parked_cases())
     return report

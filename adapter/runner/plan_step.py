@@ -68,11 +68,11 @@ async def plan_case(
     store: Store, key: CaseKey, rules: PlanningRules, lookup: RulesLookup, report: PlanStepReport
 ) -> None:
     """Plan the accepted events of one case and commit the result."""
-    record = await store.load_case(key.tenant, key.case_id)
+    record = await store.cases.load_case(key.tenant, key.case_id)
     state = None if record is None else CaseState.model_validate_json(record.state)
     rows = [
         r
-        for r in await store.events_for_case(key.tenant, key.case_id)
+        for r in await store.events.events_for_case(key.tenant, key.case_id)
         if r.state is EventState.ACCEPTED
     ]
     if not rows:
@@ -94,7 +94,7 @@ async def plan_case(
     if released:
         held_rows = {
             r.event_id: r
-            for r in await store.events_for_case(key.tenant, key.case_id)
+            for r in await store.events.events_for_case(key.tenant, key.case_id)
             if r.state is EventState.HELD
         }
         for decision in released:
@@ -116,7 +116,7 @@ async def plan_case(
         operations=result.operations,
     )
     try:
-        await store.commit_plan(commit)
+        await store.cases.commit_plan(commit)
     except CaseVersionConflict:
         report.conflicts += 1
         log.info("case planned elsewhere meanwhile; next pass", tenant=key.tenant, case=key.case_id)
@@ -137,7 +137,7 @@ async def plan_pending(
 ) -> PlanStepReport:
     """Plan every case that has accepted (new) events; tenants without rules are left alone."""
     report = PlanStepReport()
-    for key in await store.cases_with_events((EventState.ACCEPTED,)):
+    for key in await store.events.cases_with_events((EventState.ACCEPTED,)):
         tenant_rules = rules.get(key.tenant)
         if tenant_rules is None:
             continue

@@ -35,14 +35,16 @@ class RetentionReport:
 async def purge_expired_cases(store: Store, settings: Settings, now: datetime) -> RetentionReport:
     """Purge every closed case whose tenant's retention time has passed by `now`."""
     report = RetentionReport()
-    for record in await store.closed_unpurged_cases():
+    for record in await store.retention.closed_unpurged_cases():
         tenant = settings.tenants.get(record.tenant)
         if tenant is None or record.closed_at is None:
             continue  # an unconfigured tenant's data is nobody's to judge here
         if record.closed_at + timedelta(days=tenant.retention_days) > now:
             continue
         state = CaseState.model_validate_json(record.state).purged_copy()
-        outcome = await store.purge_case(record, state=state.model_dump_json(), actor=_SERVICE)
+        outcome = await store.retention.purge_case(
+            record, state=state.model_dump_json(), actor=_SERVICE
+        )
         if outcome is None:
             report.waiting += 1
             continue

@@ -61,7 +61,7 @@ async def collect_report(
     polls = {p.tenant: p for p in await store.status.list_polls()}
     held = await store.status.held_counts()
     overdue = await deadline_report(store, oslo_today(clock))
-    parked = await store.list_parked()
+    parked = await store.outbox.list_parked()
     tenants: dict[str, Any] = {}
     for key in sorted(settings.tenants):
         poll = polls.get(key)

@@ -23,9 +23,10 @@ def dialect_insert(table: Table, *, postgresql_: bool) -> sqlite.Insert | postgr
 
 
 class RepoBase:
-    """Base of the repositories that `Store` is composed of."""
+    """Base of the repositories that `Store` holds: each works on the one shared `Database`."""
 
-    _db: Database
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def _upsert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         """An INSERT that supports `on_conflict_do_nothing/update` on this backend."""

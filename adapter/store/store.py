@@ -1,9 +1,11 @@
-"""`Store`: the one handle on the durable store, composed of one repository per concept.
+"""`Store`: the one handle on the durable store, holding one repository per concept.
 
-Every public method is one transaction. Use it as an async context manager::
+`store.events` (the inbox), `store.cases`, `store.outbox` (operations), `store.links`,
+`store.cursors`, `store.audit` and `store.retention`; every public repository method is one
+transaction. Use it as an async context manager::
 
     async with await open_store(url) as store:
-        outcome = await store.insert_event(rec)
+        outcome = await store.events.insert_event(rec)
 """
 
 from __future__ import annotations
@@ -31,14 +33,19 @@ from adapter.store.status_repo import StatusRepo
 __all__ = ["Store"]
 
 
-class Store(
-    EventsRepo, OperationsRepo, CasesRepo, LinksRepo, CursorsRepo, AuditRepo, RetentionRepo
-):
+class Store:
     """The durable store: events (inbox), cases, operations (outbox), links, cursors, audit,
-    and the retention purge."""
+    and the retention purge, one repository each, all on one `Database`."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.events = EventsRepo(db)
+        self.cases = CasesRepo(db)
+        self.outbox = OperationsRepo(db)
+        self.links = LinksRepo(db)
+        self.cursors = CursorsRepo(db)
+        self.audit = AuditRepo(db)
+        self.retention = RetentionRepo(db)
         self.status = StatusRepo(db)
         """Status queries for operators (`stafett status`, the status page, the gauges)."""
 

@@ -72,7 +72,7 @@ async def _scenario(engine: Engine) -> None:
         "2026-06-03T10:00:00+02:00",
         "Rådhuset",
     )
-    held = await engine.rt.store.list_events(EventState.HELD)
+    held = await engine.rt.store.events.list_events(EventState.HELD)
     assert [(e.type, e.reason) for e in held] == [
         ("participant.added", f"no active consent covers service '{SERVICE}'"),
         ("measure.agreed", f"no active consent covers service '{SERVICE}'"),
@@ -95,7 +95,7 @@ async def _scenario(engine: Engine) -> None:
     assert measure["responsibleAffiliationId"] == SERVICE
     (entry,) = plan["calendar"]
     assert entry["participantIds"] == [worker["id"]]
-    assert await engine.rt.store.list_events(EventState.HELD) == []
+    assert await engine.rt.store.events.list_events(EventState.HELD) == []
 
     s.add("consent.withdrawn", {"consent_id": "C2"})
     s.participant("P-bv2", SERVICE)
@@ -107,7 +107,7 @@ async def _scenario(engine: Engine) -> None:
         "C1": "active",
         "C2": "withdrawn",
     }
-    (held,) = await engine.rt.store.list_events(EventState.HELD)
+    (held,) = await engine.rt.store.events.list_events(EventState.HELD)
     assert held.type == "participant.added"
 
 

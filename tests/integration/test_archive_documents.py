@@ -121,7 +121,7 @@ async def test_a_refused_document_parks_only_its_operation(
         await e.feed(events + other)
         report = await e.run()
         state = await e.state()
-        parked = await e.rt.store.list_parked()
+        parked = await e.rt.store.outbox.list_parked()
         ops = {op.op_ref: op for op in await e.operations("modum")}
         other_ops = await e.operations("modum", OTHER_CASE)
 

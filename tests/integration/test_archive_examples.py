@@ -223,7 +223,7 @@ async def test_a_tenant_without_archive_runs_the_examples_without_sif(
         report = await e.run()
         state = await e.state()
         modum_ops = await e.operations("modum")
-        rejected = await e.rt.store.count_events_by_state("modum")
+        rejected = await e.rt.store.events.count_events_by_state("modum")
     assert report.operations_pending == 0
     assert report.parked_cases == 0
     assert modum_ops

@@ -168,7 +168,7 @@ async def test_validation_error_parks_with_the_message_kept_from_logs(
         await e.feed(events)
         with capture_logs() as logs:
             report = await e.run()
-        parked = await e.rt.store.list_parked()
+        parked = await e.rt.store.outbox.list_parked()
         ops = {op.op_ref: op for op in await e.operations("modum")}
         state = await e.state()
     assert [p.op_ref for p in parked] == [f"{MODUM}:minutes:M1"]

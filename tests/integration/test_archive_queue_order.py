@@ -26,12 +26,12 @@ async def _claim_all(store: Store, clock: FakeClock) -> list[str]:
     """op_refs claimable now, one claim after another (each claimed one is then completed)."""
     claimed: list[str] = []
     while True:
-        got = await store.claim_operations("w", clock.now, limit=10)
+        got = await store.outbox.claim_operations("w", clock.now, limit=10)
         if not got:
             return claimed
         for op in got:
             claimed.append(op.op_ref)
-            assert await store.complete_operation(op.id, "w", clock.now)
+            assert await store.outbox.complete_operation(op.id, "w", clock.now)
 
 
 async def test_a_waiting_log_line_holds_no_later_samspill_work(
@@ -42,13 +42,13 @@ async def test_a_waiting_log_line_holds_no_later_samspill_work(
     document = _op(OpKind.CREATE_DOCUMENT, Target.P360, "M1")
     log_line = _op(OpKind.APPEND_LOG, Target.SAMSPILL, "minutes-M1", waits_for=document.op_ref)
     goal = _op(OpKind.CREATE_GOAL, Target.SAMSPILL, "G1")
-    await store.add_operations([log_line, goal, document])
-    [first, second] = await store.claim_operations("w", clock.now, limit=10)
+    await store.outbox.add_operations([log_line, goal, document])
+    [first, second] = await store.outbox.claim_operations("w", clock.now, limit=10)
     assert {first.op_ref, second.op_ref} == {goal.op_ref, document.op_ref}
-    assert await store.complete_operation(first.id, "w", clock.now)
+    assert await store.outbox.complete_operation(first.id, "w", clock.now)
     [held] = [op for op in (first, second) if op.op_ref == document.op_ref]
-    assert await store.claim_operations("w", clock.now) == []  # the log line still waits
-    assert await store.complete_operation(held.id, "w", clock.now)
+    assert await store.outbox.claim_operations("w", clock.now) == []  # the log line still waits
+    assert await store.outbox.complete_operation(held.id, "w", clock.now)
     assert await _claim_all(store, clock) == [log_line.op_ref]
 
 
@@ -60,9 +60,9 @@ async def test_a_waiting_archive_operation_keeps_the_archive_order(
     transfer = _op(OpKind.TRANSFER_PLAN, Target.SAMSPILL, "stafettlogg")
     summary = _op(OpKind.CREATE_DOCUMENT, Target.P360, "summary", waits_for=transfer.op_ref)
     close = _op(OpKind.CLOSE_CASE, Target.P360, "main")
-    await store.add_operations([summary, close, transfer])
-    [only] = await store.claim_operations("w", clock.now, limit=10)
+    await store.outbox.add_operations([summary, close, transfer])
+    [only] = await store.outbox.claim_operations("w", clock.now, limit=10)
     assert only.op_ref == transfer.op_ref
-    assert await store.claim_operations("w", clock.now) == []  # in flight: nothing else
-    assert await store.complete_operation(only.id, "w", clock.now)
+    assert await store.outbox.claim_operations("w", clock.now) == []  # in flight: nothing else
+    assert await store.outbox.complete_operation(only.id, "w", clock.now)
     assert await _claim_all(store, clock) == [summary.op_ref, close.op_ref]

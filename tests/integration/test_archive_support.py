@@ -167,17 +167,17 @@ class Engine:
 
     async def operations(self, tenant: str, case_id: str | None = None) -> list[StoredOperation]:
         """The operations of one case (default: the tenant's demo case)."""
-        return await self.rt.store.operations_for_case(tenant, case_id or CASES[tenant])
+        return await self.rt.store.outbox.operations_for_case(tenant, case_id or CASES[tenant])
 
     async def op(self, op_ref: str) -> StoredOperation:
         """One operation by its op_ref."""
-        found = await self.rt.store.get_operation_by_ref(op_ref)
+        found = await self.rt.store.outbox.get_operation_by_ref(op_ref)
         assert found is not None, op_ref
         return found
 
     async def states(self) -> dict[OperationState, int]:
         """Operations by state, across the store."""
-        return await self.rt.store.count_operations_by_state()
+        return await self.rt.store.outbox.count_operations_by_state()
 
 
 @asynccontextmanager

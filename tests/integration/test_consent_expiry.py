@@ -63,11 +63,11 @@ async def test_a_quiet_case_s_consent_expires_on_the_day_after_valid_to(saga: Sa
 
     (internal,) = [
         e
-        for e in await saga.store.events_for_case("vardo", CASE)
+        for e in await saga.store.events.events_for_case("vardo", CASE)
         if e.source is EventSource.INTERNAL
     ]
     assert (internal.type, internal.state) == ("consent.expired", EventState.PLANNED)
-    record = await saga.store.load_case("vardo", CASE)
+    record = await saga.store.cases.load_case("vardo", CASE)
     assert record is not None
     assert CaseState.model_validate_json(record.state).consents["C1"].status.value == "expired"
 
@@ -88,7 +88,7 @@ async def test_the_expiry_job_stores_one_event_however_often_it_runs(saga: Saga)
     first = await store_expiries(saga.store, rt.lookup, today)
     second = await store_expiries(saga.store, rt.lookup, today)
     assert (first.stored, second.stored, second.already_stored) == (1, 0, 1)
-    rejected = await saga.store.list_events(EventState.REJECTED)
+    rejected = await saga.store.events.list_events(EventState.REJECTED)
     assert rejected == []
     await rt.close()
 
@@ -100,7 +100,7 @@ async def test_the_service_s_expiry_tick_stores_the_event(saga: Saga) -> None:
     await saga.drain(rt)
     saga.clock.now = AFTER_VALID_TO
     await _Ticks(rt).as_mapping()["expiry"]()
-    stored = await saga.store.events_for_case("vardo", CASE)
+    stored = await saga.store.events.events_for_case("vardo", CASE)
     assert [(e.type, e.state) for e in stored if e.source is EventSource.INTERNAL] == [
         ("consent.expired", EventState.ACCEPTED)
     ]

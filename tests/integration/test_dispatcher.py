@@ -71,7 +71,7 @@ def _update(case: str, goal: str, seq: int) -> Operation:
 
 async def _setup(store: Store, *cases: str) -> None:
     for case in cases:
-        await store.put_link("modum", case, Target.SAMSPILL, "plan:stafettlogg", f"P-{case}")
+        await store.links.put_link("modum", case, Target.SAMSPILL, "plan:stafettlogg", f"P-{case}")
 
 
 def _dispatcher(
@@ -87,7 +87,7 @@ def _dispatcher(
 
 
 async def _state(store: Store, ref: str) -> OperationState:
-    op = await store.get_operation_by_ref(ref)
+    op = await store.outbox.get_operation_by_ref(ref)
     assert op is not None
     return op.state
 
@@ -97,13 +97,13 @@ async def test_success_links_the_remote_id_and_later_ops_use_it(
 ) -> None:
     """A create is linked; the update that follows is sent with the linked id."""
     await _setup(store, "C1")
-    await store.add_operations([goal_operation("C1", "G1"), _update("C1", "G1", 5)])
+    await store.outbox.add_operations([goal_operation("C1", "G1"), _update("C1", "G1", 5)])
     target = ScriptedTarget(
         script={goal_operation("C1", "G1").op_ref: [Result(remote_id="goal-77")]}
     )
     report = await _dispatcher(store, target, clock).run_pass()
     assert report.done == 2
-    assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "goal-77"
+    assert await store.links.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "goal-77"
     assert [c[0] for c in target.calls] == ["execute", "execute"]
 
 
@@ -111,7 +111,7 @@ async def test_two_503s_then_success_makes_one_item(store: Store, clock: FakeClo
     """Transient failures are retried in the call; the item is created once."""
     await _setup(store, "C1")
     op = goal_operation("C1", "G1")
-    await store.add_operations([op])
+    await store.outbox.add_operations([op])
     target = ScriptedTarget(
         script={op.op_ref: [TransientError("503", status=503), TransientError("503", status=503)]}
     )
@@ -125,7 +125,7 @@ async def test_ambiguous_failure_is_looked_up_and_adopted(store: Store, clock: F
     """After a timeout the next attempt finds the item by op_ref and creates nothing."""
     await _setup(store, "C1")
     op = goal_operation("C1", "G1")
-    await store.add_operations([op])
+    await store.outbox.add_operations([op])
     target = ScriptedTarget(script={op.op_ref: [AmbiguousError("read timeout")]})
     dispatcher = _dispatcher(store, target, clock)
     first = await dispatcher.run_pass()
@@ -136,14 +136,14 @@ async def test_ambiguous_failure_is_looked_up_and_adopted(store: Store, clock: F
     second = await dispatcher.run_pass()
     assert second.done == 1
     assert target.calls == [("execute", op.op_ref), ("lookup", op.op_ref)]
-    assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "goal-adopted"
+    assert await store.links.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "goal-adopted"
 
 
 async def test_retry_after_is_honoured_on_the_fake_clock(store: Store, clock: FakeClock) -> None:
     """A 429 with Retry-After 30 s: no request before 30 s have passed, one after."""
     await _setup(store, "C1")
     op = goal_operation("C1", "G1")
-    await store.add_operations([op])
+    await store.outbox.add_operations([op])
     target = ScriptedTarget(script={op.op_ref: [TransientError("429", status=429, retry_after=30)]})
     dispatcher = _dispatcher(store, target, clock)
     await dispatcher.run_pass()
@@ -162,24 +162,24 @@ async def test_permanent_failure_parks_the_case_and_others_finish(
     """A 422 parks that case's operation and holds its later ones; other cases complete."""
     await _setup(store, "C1", "C2")
     bad = goal_operation("C1", "G1")
-    await store.add_operations([bad, _update("C1", "G1", 4), goal_operation("C2", "G1")])
+    await store.outbox.add_operations([bad, _update("C1", "G1", 4), goal_operation("C2", "G1")])
     target = ScriptedTarget(script={bad.op_ref: [PermanentError("422 title too long")]})
     report = await _dispatcher(store, target, clock).run_pass()
     assert report.parked == 1 and report.done == 1
     assert await _state(store, bad.op_ref) is OperationState.PARKED
     assert await _state(store, _update("C1", "G1", 4).op_ref) is OperationState.PENDING
-    parked = await store.list_parked()
+    parked = await store.outbox.list_parked()
     assert parked[0].reason is not None and "422 title too long" in parked[0].reason
 
 
 async def test_missing_link_parks_with_a_clear_reason(store: Store, clock: FakeClock) -> None:
     """An operation whose plan was never created parks instead of calling the remote."""
     op = goal_operation("C9", "G1")
-    await store.add_operations([op])
+    await store.outbox.add_operations([op])
     target = ScriptedTarget()
     await _dispatcher(store, target, clock).run_pass()
     assert target.calls == []
-    (parked,) = await store.list_parked()
+    (parked,) = await store.outbox.list_parked()
     assert parked.reason is not None and "plan:stafettlogg" in parked.reason
 
 
@@ -187,7 +187,7 @@ async def test_cases_run_in_parallel_up_to_the_concurrency(store: Store, clock: 
     """Many cases are dispatched concurrently, never more than the configured limit."""
     cases = [f"C{i:02}" for i in range(12)]
     await _setup(store, *cases)
-    await store.add_operations([goal_operation(c, "G1") for c in cases])
+    await store.outbox.add_operations([goal_operation(c, "G1") for c in cases])
     target = ScriptedTarget()
     report = await _dispatcher(store, target, clock, concurrency=4).run_pass()
     assert report.done == 12
@@ -200,13 +200,13 @@ async def test_a_429_pauses_every_operation_of_that_tenant_and_target(
     """The rate limit is per client: after one 429 with Retry-After 120 s, the tenant's other
     Samspill cases wait too; another tenant flows on; after 120 s all run."""
     await _setup(store, "C1", "C2")
-    await store.put_link("vardo", "V1", Target.SAMSPILL, "plan:stafettlogg", "P-V1")
+    await store.links.put_link("vardo", "V1", Target.SAMSPILL, "plan:stafettlogg", "P-V1")
     limited, same_tenant, other_tenant = (
         goal_operation("C1", "G1"),
         goal_operation("C2", "G1"),
         goal_operation("V1", tenant="vardo"),
     )
-    await store.add_operations([limited, same_tenant, other_tenant])
+    await store.outbox.add_operations([limited, same_tenant, other_tenant])
     answer = TransientError("429", status=429, retry_after=120)
     target = ScriptedTarget(script={limited.op_ref: [answer]})
     dispatcher = _dispatcher(store, target, clock, concurrency=1)
@@ -229,7 +229,7 @@ async def test_remote_calls_are_counted_by_status_and_operations_by_target(
         goal_operation("C2", "G1"),
         goal_operation("C3", "G1"),
     )
-    await store.add_operations([created, refused, unclear])
+    await store.outbox.add_operations([created, refused, unclear])
     target = ScriptedTarget(
         script={
             created.op_ref: [Result(remote_id="g", status=201)],
@@ -278,7 +278,7 @@ async def test_link_cache_is_bounded_and_evicted_cases_read_their_links_again(
     cases = [f"C{n}" for n in range(1, 7)]
     await _setup(store, *cases)
     ops = [op for case in cases for op in (goal_operation(case, "G1"), _update(case, "G1", 5))]
-    await store.add_operations(ops)
+    await store.outbox.add_operations(ops)
     target = _IdsSeen(
         script={goal_operation(c, "G1").op_ref: [Result(remote_id=f"goal-{c}")] for c in cases}
     )

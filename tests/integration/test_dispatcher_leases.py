@@ -73,8 +73,8 @@ class Beats:
 
 async def _setup(store: Store, *cases: str) -> None:
     for case in cases:
-        await store.put_link("modum", case, Target.SAMSPILL, "plan:stafettlogg", f"P-{case}")
-        await store.add_operations([goal_operation(case)])
+        await store.links.put_link("modum", case, Target.SAMSPILL, "plan:stafettlogg", f"P-{case}")
+        await store.outbox.add_operations([goal_operation(case)])
 
 
 def _dispatcher(
@@ -96,7 +96,7 @@ async def test_a_call_longer_than_the_lease_keeps_it_by_heartbeat(
     taken_over: list[list[str]] = []
 
     async def rival_looks() -> None:
-        taken_over.append(await store.release_expired_leases(clock.now))
+        taken_over.append(await store.outbox.release_expired_leases(clock.now))
 
     target = GatedTarget(on_release=rival_looks)
     started: list[datetime] = []
@@ -110,7 +110,7 @@ async def test_a_call_longer_than_the_lease_keeps_it_by_heartbeat(
     report = await _dispatcher(store, target, clock, Beats(clock, on_beat, target)).run_pass()
     assert taken_over == [[]]
     assert (report.done, report.lost) == (1, 0)
-    assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "ours"
+    assert await store.links.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "ours"
 
 
 async def test_a_lost_lease_stops_the_call_and_records_nothing(
@@ -127,15 +127,15 @@ async def test_a_lost_lease_stops_the_call_and_records_nothing(
             # our call runs; the rival saw our lease run out (a stalled process), took over
             taken.append(n)
             stalled = clock.now + timedelta(seconds=2 * LEASE_S)  # past any extended lease
-            released = await store.release_expired_leases(stalled)
-            [theirs] = await store.claim_operations("rival", stalled)
+            released = await store.outbox.release_expired_leases(stalled)
+            [theirs] = await store.outbox.claim_operations("rival", stalled)
             assert released == [theirs.op_ref]
-            assert await store.complete_operation(theirs.id, "rival", stalled, remote_id="R")
+            assert await store.outbox.complete_operation(theirs.id, "rival", stalled, remote_id="R")
 
     report = await _dispatcher(store, target, clock, Beats(clock, on_beat, target)).run_pass()
     assert target.cancelled == [goal_operation("C1").op_ref]
     assert (report.done, report.lost) == (0, 1)
-    assert await store.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "R"
+    assert await store.links.get_link("modum", "C1", Target.SAMSPILL, "goal:G1") == "R"
 
 
 async def test_after_stop_nothing_new_is_claimed_and_the_running_call_finishes(
@@ -154,7 +154,7 @@ async def test_after_stop_nothing_new_is_claimed_and_the_running_call_finishes(
     dispatcher = _dispatcher(store, target, clock, Beats(clock, on_beat, target), concurrency=1)
     report = await dispatcher.run_pass()
     assert (report.done, target.calls) == (1, [goal_operation("C1").op_ref])
-    second = await store.get_operation_by_ref(goal_operation("C2").op_ref)
+    second = await store.outbox.get_operation_by_ref(goal_operation("C2").op_ref)
     # claimed ahead while C1 ran, given back untouched: waiting, unleased, no attempt counted
     assert second is not None and second.state is OperationState.PENDING
     assert (second.lease_owner, second.leased_until, second.attempts) == (None, None, 0)
@@ -176,11 +176,11 @@ async def test_an_operation_claimed_ahead_keeps_its_lease_while_it_waits(
     async def on_beat(n: int) -> None:
         if len(target.calls) == 4 and not started:
             started.append(clock.now)
-            fifth = await store.get_operation_by_ref(goal_operation("C5").op_ref)
+            fifth = await store.outbox.get_operation_by_ref(goal_operation("C5").op_ref)
             assert fifth is not None and fifth.lease_owner == "me"
             ahead.append(fifth.state)
         if started and clock.now - started[0] >= timedelta(seconds=2 * LEASE_S):
-            taken_over.append(await store.release_expired_leases(clock.now))
+            taken_over.append(await store.outbox.release_expired_leases(clock.now))
             target.gate.set()
 
     report = await _dispatcher(store, target, clock, Beats(clock, on_beat, target)).run_pass()
@@ -207,6 +207,6 @@ async def test_a_stop_gives_back_what_was_claimed_ahead_untouched(
     dispatcher = _dispatcher(store, target, clock, Beats(clock, on_beat, target))
     report = await dispatcher.run_pass()
     assert report.done == 4
-    fifth = await store.get_operation_by_ref(goal_operation("C5").op_ref)
+    fifth = await store.outbox.get_operation_by_ref(goal_operation("C5").op_ref)
     assert fifth is not None and fifth.state is OperationState.PENDING
     assert (fifth.lease_owner, fifth.leased_until, fifth.attempts) == (None, None, 0)

@@ -88,7 +88,7 @@ async def test_any_line_becomes_exactly_one_row_and_never_an_exception(
         await conn.execute(delete(events))
     path = tmp_path / "fuzz.jsonl"
     path.write_bytes(line + b"\n")
-    report = await ingest_file(path, inbox=Inbox(store), rules=RULES)
+    report = await ingest_file(path, inbox=Inbox(store.events), rules=RULES)
     expected = 1 if line.strip() else 0
     assert report.lines == expected
     assert await _row_count(store) == expected

@@ -37,8 +37,8 @@ async def test_a_page_is_stored_then_the_cursor_moves(settings: Settings, store:
             settings.tenant("modum"), http=http, store=store, rules=settings.tenants.get
         )
     assert (report.pages, len(report.receipts)) == (1, 3)
-    assert await store.get_cursor("modum", FEED_CURSOR) == "c-3"
-    assert (await store.count_events_by_state())[EventState.ACCEPTED] == 3
+    assert await store.cursors.get_cursor("modum", FEED_CURSOR) == "c-3"
+    assert (await store.events.count_events_by_state())[EventState.ACCEPTED] == 3
 
 
 @pytest.mark.parametrize(
@@ -65,5 +65,5 @@ async def test_a_200_that_is_not_a_page_is_a_transient_error_without_the_body(
     assert "feed of modum answered HTTP 200 with a body that is not a page of events" in message
     assert "Emma" not in message and "148316" not in message
     assert info.value.__cause__ is None
-    assert await store.get_cursor("modum", FEED_CURSOR) is None
-    assert sum((await store.count_events_by_state()).values()) == 0
+    assert await store.cursors.get_cursor("modum", FEED_CURSOR) is None
+    assert sum((await store.events.count_events_by_state()).values()) == 0

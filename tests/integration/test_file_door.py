@@ -55,16 +55,16 @@ def _lines(name: str) -> int:
 
 async def test_example_streams_are_accepted_once(store: Store, rules: RulesLookup) -> None:
     """Both example streams are stored; ingesting them again adds nothing."""
-    inbox = Inbox(store)
+    inbox = Inbox(store.events)
     for name in ("modum.jsonl", "vardo.jsonl"):
         first = await ingest_file(EXAMPLES / name, inbox=inbox, rules=rules)
         assert first.count(ReceiptOutcome.ACCEPTED) == _lines(name)
         assert not first.rejections
-    before = await store.count_events_by_state()
+    before = await store.events.count_events_by_state()
     for name in ("modum.jsonl", "vardo.jsonl"):
         again = await ingest_file(EXAMPLES / name, inbox=inbox, rules=rules)
         assert again.count(ReceiptOutcome.DUPLICATE) == _lines(name)
-    assert await store.count_events_by_state() == before
+    assert await store.events.count_events_by_state() == before
 
 
 @pytest.mark.parametrize("after_modum", [True, False], ids=["after-modum", "alone"])
@@ -73,7 +73,7 @@ async def test_bad_lines_are_each_rejected_and_stored_once(
 ) -> None:
     """Every bad.jsonl line is rejected naming its line and field, and stored only once,
     whether or not modum.jsonl was ingested first; only the pair's first half is accepted."""
-    inbox = Inbox(store)
+    inbox = Inbox(store.events)
     if after_modum:
         await ingest_file(EXAMPLES / "modum.jsonl", inbox=inbox, rules=rules)
     report = await ingest_file(EXAMPLES / "bad.jsonl", inbox=inbox, rules=rules)
@@ -82,18 +82,18 @@ async def test_bad_lines_are_each_rejected_and_stored_once(
     assert (report.count(ReceiptOutcome.ACCEPTED), report.lines) == (1, _lines("bad.jsonl"))
     for r in report.rejections:
         assert r.message is not None and f"line {r.line}" in r.message
-    stored = await store.list_events(EventState.REJECTED, limit=1000)
+    stored = await store.events.list_events(EventState.REJECTED, limit=1000)
     assert len(stored) == len(EXPECTED_BAD_FIELDS)
     await ingest_file(EXAMPLES / "bad.jsonl", inbox=inbox, rules=rules)
-    assert len(await store.list_events(EventState.REJECTED, limit=1000)) == len(stored)
+    assert len(await store.events.list_events(EventState.REJECTED, limit=1000)) == len(stored)
     modum_ids = {e["event_id"] for e in map(json.loads, _lines_of("modum.jsonl"))}
-    accepted = await store.list_events(EventState.ACCEPTED, limit=1000)
+    accepted = await store.events.list_events(EventState.ACCEPTED, limit=1000)
     assert [e.case_id for e in accepted if e.event_id not in modum_ids] == ["BTI-2026-0099"]
 
 
 async def test_no_nin_in_any_rejection_message(store: Store, rules: RulesLookup) -> None:
     """No 11-digit number appears in the ingest report of bad.jsonl."""
-    report = await ingest_file(EXAMPLES / "bad.jsonl", inbox=Inbox(store), rules=rules)
+    report = await ingest_file(EXAMPLES / "bad.jsonl", inbox=Inbox(store.events), rules=rules)
     text = json.dumps(report.as_json())
     assert not re.search(r"(?<!\d)\d{11}(?!\d)", text)
 
@@ -123,10 +123,12 @@ async def test_refused_lines_keep_no_name_or_nin_outside_the_payload(
     }
     nin_case = {**_first_modum_event(), "case_id": CHILD_NIN}
     lines = [json.dumps(raw).encode(), json.dumps(nin_case).encode()]
-    report = await ingest_file(_write(tmp_path / "p.jsonl", lines), inbox=Inbox(store), rules=rules)
+    report = await ingest_file(
+        _write(tmp_path / "p.jsonl", lines), inbox=Inbox(store.events), rules=rules
+    )
     assert [r.field for r in report.rejections] == ["event_id", "case_id"]
     assert not NIN_OR_NAME.search(json.dumps(report.as_json()))
-    rows = await store.list_events(EventState.REJECTED, limit=10)
+    rows = await store.events.list_events(EventState.REJECTED, limit=10)
     assert [(r.event_id, r.tenant, r.case_id, r.type) for r in rows] == [
         (None, None, None, None),
         (str(nin_case["event_id"]), "modum", None, "case.opened"),
@@ -151,7 +153,9 @@ async def test_lines_that_broke_the_bookkeeping_are_each_kept_and_the_file_goes_
         b'{"event_id": "a", "event_id": "b"}',
         json.dumps(base).encode(),
     ]
-    report = await ingest_file(_write(tmp_path / "r.jsonl", lines), inbox=Inbox(store), rules=rules)
+    report = await ingest_file(
+        _write(tmp_path / "r.jsonl", lines), inbox=Inbox(store.events), rules=rules
+    )
     assert [(r.line, r.field) for r in report.rejections] == [
         (1, "sequence"),
         (2, "<hidden>"),
@@ -161,7 +165,7 @@ async def test_lines_that_broke_the_bookkeeping_are_each_kept_and_the_file_goes_
         (6, "<json>"),
     ]
     assert report.count(ReceiptOutcome.ACCEPTED) == 1
-    rows = await store.list_events(EventState.REJECTED, limit=10)
+    rows = await store.events.list_events(EventState.REJECTED, limit=10)
     assert sorted(r.line for r in rows if r.line is not None) == [1, 2, 3, 4, 5, 6]
     assert [r.sequence for r in rows if r.line == 1] == [None]
 
@@ -173,20 +177,22 @@ async def test_a_conflict_names_the_field_the_store_recorded(
     field sequence; the report and the stored row agree."""
     base = _first_modum_event()
     await ingest_file(
-        _write(tmp_path / "one.jsonl", [json.dumps(base).encode()]), inbox=Inbox(store), rules=rules
+        _write(tmp_path / "one.jsonl", [json.dumps(base).encode()]),
+        inbox=Inbox(store.events),
+        rules=rules,
     )
     other_content = {**base, "occurred_at": "2026-01-12T09:41:00+01:00"}
     other_id = {**base, "event_id": "0b9f1c1e-5d7e-4d38-9a51-2f4f7f3c1a10"}
     lines = [json.dumps(other_content).encode(), json.dumps(other_id).encode()]
     report = await ingest_file(
-        _write(tmp_path / "two.jsonl", lines), inbox=Inbox(store), rules=rules
+        _write(tmp_path / "two.jsonl", lines), inbox=Inbox(store.events), rules=rules
     )
     assert [(r.line, r.field) for r in report.rejections] == [(1, "event_id"), (2, "sequence")]
     assert report.rejections[1].message == (
         "line 2, event 0b9f1c1e-5d7e-4d38-9a51-2f4f7f3c1a10: sequence: conflict: the case's "
         "sequence already holds another event"
     )
-    stored = await store.list_events(EventState.REJECTED, limit=10)
+    stored = await store.events.list_events(EventState.REJECTED, limit=10)
     assert [r.field for r in stored] == ["event_id", "sequence"]
 
 
@@ -210,7 +216,7 @@ async def test_a_file_longer_than_a_batch_keeps_every_line_and_its_order(
     big = tmp_path / "big.jsonl"
     big.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    report = await ingest_file(big, inbox=Inbox(store), rules=rules)
+    report = await ingest_file(big, inbox=Inbox(store.events), rules=rules)
     assert report.lines == len(lines)
     assert [r.line for r in report.rejections] == [701]
     assert (
@@ -220,5 +226,5 @@ async def test_a_file_longer_than_a_batch_keeps_every_line_and_its_order(
     ) == (1200, 1, 1)
     (refused,) = report.rejections
     assert (refused.line, refused.field) == (701, "<json>")
-    counts = await store.count_events_by_state()
+    counts = await store.events.count_events_by_state()
     assert (counts[EventState.ACCEPTED], counts[EventState.REJECTED]) == (1200, 1)

@@ -43,7 +43,7 @@ async def test_a_quiet_poll_moves_the_last_poll_but_not_the_cursor(
     await _poll(store, settings, httpx.Response(200, json={"events": [], "has_more": False}))
     [poll] = await store.status.list_polls()
     assert (poll.tenant, poll.name, poll.last_success_at) == ("modum", FEED_CURSOR, later)
-    [cursor] = await store.list_cursors()
+    [cursor] = await store.cursors.list_cursors()
     assert cursor.updated_at == T0  # the cursor did not move: it is not the last poll
 
 

@@ -66,7 +66,7 @@ async def test_push_stores_events_and_answers_per_event(
     assert [r["result"] for r in first.json()["results"]] == ["accepted"] * 5
     again = await client.post("/events", json=MODUM[0], headers=MODUM_TOKEN)
     assert again.json()["results"][0]["result"] == "duplicate"
-    assert (await store.count_events_by_state())[EventState.ACCEPTED] == 5
+    assert (await store.events.count_events_by_state())[EventState.ACCEPTED] == 5
 
 
 async def test_push_of_another_tenants_event_is_rejected(
@@ -77,7 +77,7 @@ async def test_push_of_another_tenants_event_is_rejected(
     out = await client.post("/events", json=MODUM[0], headers=token)
     result = out.json()["results"][0]
     assert result["result"] == "rejected" and result["field"] == "tenant"
-    assert (await store.count_events_by_state())[EventState.REJECTED] == 1
+    assert (await store.events.count_events_by_state())[EventState.REJECTED] == 1
 
 
 async def test_a_tenant_reusing_another_tenants_event_id_blocks_nothing(
@@ -92,7 +92,7 @@ async def test_a_tenant_reusing_another_tenants_event_id_blocks_nothing(
     token = {"Authorization": "Bearer vardo-push-demo-token"}
     real = await client.post("/events", json=vardo, headers=token)
     assert [r["result"] for r in real.json()["results"]] == ["accepted"]
-    assert (await store.count_events_by_state())[EventState.REJECTED] == 0
+    assert (await store.events.count_events_by_state())[EventState.REJECTED] == 0
 
 
 async def test_push_over_the_size_limit_is_413(client: httpx.AsyncClient) -> None:
@@ -112,7 +112,7 @@ async def test_push_of_broken_json_is_stored_as_rejected(
     out = await client.post("/events", content=b'{"event_id": ', headers=MODUM_TOKEN)
     assert out.status_code == 400
     assert out.json()["results"][0]["field"] == "<json>"
-    assert (await store.count_events_by_state())[EventState.REJECTED] == 1
+    assert (await store.events.count_events_by_state())[EventState.REJECTED] == 1
 
 
 async def test_health_readiness_and_metrics_answer(client: httpx.AsyncClient) -> None:
@@ -146,7 +146,7 @@ async def test_push_survives_input_that_broke_the_bookkeeping(
         ("rejected", "<json>"),
         ("accepted", None),
     ]
-    counts = await store.count_events_by_state()
+    counts = await store.events.count_events_by_state()
     assert (counts[EventState.REJECTED], counts[EventState.ACCEPTED]) == (3, 1)
 
 
@@ -162,7 +162,7 @@ async def test_push_of_undecodable_bodies_is_400_and_kept(
     out = await client.post("/events", content=body, headers=MODUM_TOKEN)
     assert out.status_code == 400
     assert out.json()["results"][0]["field"] == "<json>"
-    assert (await store.count_events_by_state())[EventState.REJECTED] == 1
+    assert (await store.events.count_events_by_state())[EventState.REJECTED] == 1
 
 
 async def test_push_answer_does_not_echo_a_name_or_nin_put_in_an_id(
@@ -173,7 +173,7 @@ async def test_push_answer_does_not_echo_a_name_or_nin_put_in_an_id(
     raw = {**MODUM[0], "event_id": f"Emma Haugen {nin}", "case_id": nin}
     out = await client.post("/events", json=raw, headers=MODUM_TOKEN)
     assert "Emma" not in out.text and nin not in out.text and nin[:6] not in out.text
-    [row] = await store.list_events(EventState.REJECTED)
+    [row] = await store.events.list_events(EventState.REJECTED)
     assert (row.event_id, row.case_id, row.tenant) == (None, None, "modum")
 
 
@@ -189,7 +189,7 @@ async def test_push_where_every_event_is_rejected_is_422_with_each_result(
         ("rejected", "sequence"),
         ("rejected", "tenant"),
     ]
-    assert (await store.count_events_by_state())[EventState.REJECTED] == 2
+    assert (await store.events.count_events_by_state())[EventState.REJECTED] == 2
 
 
 async def test_push_of_only_duplicates_is_202(client: httpx.AsyncClient) -> None:

@@ -87,8 +87,8 @@ async def test_two_dispatchers_drain_fifty_cases_once_and_in_order(
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
         ops = _ops()
         for c in range(CASES):
-            await a.put_link("modum", f"C{c:03}", Target.SAMSPILL, "plan:stafettlogg", "P")
-        await a.add_operations(ops)
+            await a.links.put_link("modum", f"C{c:03}", Target.SAMSPILL, "plan:stafettlogg", "P")
+        await a.outbox.add_operations(ops)
         target = RecordingTarget()
 
         def replica(store_name: str, store: Store) -> Dispatcher:
@@ -116,7 +116,7 @@ async def test_two_dispatchers_drain_fifty_cases_once_and_in_order(
             expected[op.case_id].append(op.op_ref)
         assert by_case == expected
         assert {name for name, _ in target.calls} == {"one", "two"}
-        counts = await a.count_operations_by_state()
+        counts = await a.outbox.count_operations_by_state()
         assert counts[OperationState.DONE] == len(ops)
     finally:
         set_testing(False)

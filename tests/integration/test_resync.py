@@ -44,16 +44,16 @@ async def test_a_wiped_remote_with_a_transferred_plan_is_rebuilt_exactly(
     again = await resync(rt, keys, actor=ACTOR, max_wait_s=0)
     assert (again.created, again.updated, again.adopted) == (0, 0, 0)
     assert await world.writes() == sent
-    audit = [(a.action, a.actor, a.reason, a.case_id) for a in await rt.store.list_audit()]
+    audit = [(a.action, a.actor, a.reason, a.case_id) for a in await rt.store.audit.list_audit()]
     assert audit == [
         ("resync.case", "tester", "a test", "BS-2026-0007"),
         ("resync.run", "tester", "a test", None),
         ("resync.run", "tester", "a test", None),  # the second pass changed no case
     ]
-    first_run = next(a for a in await rt.store.list_audit() if a.action == "resync.run")
+    first_run = next(a for a in await rt.store.audit.list_audit() if a.action == "resync.run")
     assert first_run.details["all"] is True and first_run.details["dry_run"] is False
     assert first_run.details["created"] == report.created
-    case_row = (await rt.store.list_audit(case_id="BS-2026-0007"))[0]
+    case_row = (await rt.store.audit.list_audit(case_id="BS-2026-0007"))[0]
     assert case_row.details["requeued"] == report.created + report.updated
 
 
@@ -69,7 +69,7 @@ async def test_a_dry_run_hands_its_actions_out_per_batch_and_keeps_none(world: W
     assert report.actions == [] and len(batches) == 1
     assert len(batches[0]) == report.created + report.updated
     assert await world.writes() == 0
-    assert [a.action for a in await world.rt.store.list_audit()] == ["resync.run"]
+    assert [a.action for a in await world.rt.store.audit.list_audit()] == ["resync.run"]
 
 
 async def test_the_service_reconcile_job_records_drift_per_tenant_and_kind(

@@ -149,9 +149,9 @@ async def test_a_requeued_create_whose_item_exists_again_is_adopted_not_made_twi
 ) -> None:
     """Resync saw an item missing; someone made it before the dispatcher ran the requeued
     create: the dispatcher looks it up by reference first and adopts it."""
-    ops = await world.rt.store.operations_for_case("vardo", "BS-2026-0007")
+    ops = await world.rt.store.outbox.operations_for_case("vardo", "BS-2026-0007")
     (goal_op,) = [o for o in ops if o.op_ref.endswith(":goal:G2")]
-    assert await world.rt.store.requeue_operations([goal_op.id], world.rt.clock()) == 1
+    assert await world.rt.store.outbox.requeue_operations([goal_op.id], world.rt.clock()) == 1
     drained = await run_once(world.rt, poll=False, max_wait_s=0)
     assert (drained.operations_done, drained.operations_pending) == (1, 0)
     goals = [g for g in (await world.plan("individuell-plan"))["goals"]]

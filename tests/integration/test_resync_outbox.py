@@ -47,7 +47,7 @@ async def _delete_item(world: World, plan_type: str, collection: str, suffix: st
 
 
 async def _ops(world: World) -> dict[str, int]:
-    return {o.op_ref: o.id for o in await world.rt.store.operations_for_case(TENANT, CASE)}
+    return {o.op_ref: o.id for o in await world.rt.store.outbox.operations_for_case(TENANT, CASE)}
 
 
 async def test_an_operation_the_outbox_never_had_is_listed_then_created_after_the_stored_ones(
@@ -88,7 +88,7 @@ async def test_an_operation_the_outbox_never_had_whose_item_exists_is_adopted_wi
     report = await resync(world.rt, await case_keys(world.rt.store), actor=ACTOR, max_wait_s=0)
     assert (report.created, report.adopted, report.reported) == (0, 1, [])
     assert await world.writes() == sent
-    op = await world.rt.store.get_operation_by_ref(ref)
+    op = await world.rt.store.outbox.get_operation_by_ref(ref)
     assert op is not None and op.state.value == "done"
     assert duplicates(await world.state()) == []
 
@@ -112,11 +112,11 @@ async def test_an_operation_the_outbox_never_had_on_a_closed_plan_is_reported_no
 async def test_a_stored_planner_state_unlike_the_replay_is_replaced_by_it(world: World) -> None:
     """The stored state differs from the replay of the same events: resync stores the
     replayed one (the live planner goes on from it), and says so in the case's audit row."""
-    record = await world.rt.store.load_case(TENANT, CASE)
+    record = await world.rt.store.cases.load_case(TENANT, CASE)
     assert record is not None
     replayed = CaseState.model_validate_json(record.state)
     diverged = replayed.model_copy(update={"notes": ("N-old",)})
-    await world.rt.store.save_case(
+    await world.rt.store.cases.save_case(
         TENANT,
         CASE,
         state=diverged.model_dump_json(),
@@ -129,9 +129,11 @@ async def test_a_stored_planner_state_unlike_the_replay_is_replaced_by_it(world:
         ("state", "stored planner state differs from the replay")
     ]
     await resync(world.rt, keys, actor=ACTOR, max_wait_s=0)
-    stored = await world.rt.store.load_case(TENANT, CASE)
+    stored = await world.rt.store.cases.load_case(TENANT, CASE)
     assert stored is not None and CaseState.model_validate_json(stored.state) == replayed
-    rows = [a for a in await world.rt.store.list_audit(TENANT, CASE) if a.action == "resync.case"]
+    rows = [
+        a for a in await world.rt.store.audit.list_audit(TENANT, CASE) if a.action == "resync.case"
+    ]
     assert [r.details["state_stored"] for r in rows] == [True]
 
 
@@ -140,10 +142,10 @@ async def test_a_case_planned_meanwhile_keeps_its_state_and_nothing_of_the_resyn
 ) -> None:
     """The replayed state was to be stored, but the live planner saved the case after the
     diff: the whole case change (and its audit row) is refused, so the planner wins."""
-    record = await world.rt.store.load_case(TENANT, CASE)
+    record = await world.rt.store.cases.load_case(TENANT, CASE)
     assert record is not None
     state = CaseState.model_validate_json(record.state)
-    await world.rt.store.save_case(
+    await world.rt.store.cases.save_case(
         TENANT,
         CASE,
         state=state.model_copy(update={"notes": ("N-old",)}).model_dump_json(),
@@ -153,7 +155,7 @@ async def test_a_case_planned_meanwhile_keeps_its_state_and_nothing_of_the_resyn
     await _forget(world, f"{PREFIX}:goal:G2")
     (diff,) = await analyse_cases(world.rt, await case_keys(world.rt.store))
     assert diff.state is not None and diff.stored is not None
-    await world.rt.store.save_case(
+    await world.rt.store.cases.save_case(
         TENANT,
         CASE,
         state=diff.stored.state,
@@ -163,4 +165,4 @@ async def test_a_case_planned_meanwhile_keeps_its_state_and_nothing_of_the_resyn
     with pytest.raises(CaseVersionConflict):
         await apply_diff(world.rt.store, diff, ACTOR)
     assert f"{PREFIX}:goal:G2" not in await _ops(world)
-    assert [a for a in await world.rt.store.list_audit() if a.action == "resync.case"] == []
+    assert [a for a in await world.rt.store.audit.list_audit() if a.action == "resync.case"] == []

@@ -61,14 +61,14 @@ async def test_a_closed_case_is_purged_after_its_retention_days(saga: Saga) -> N
     text = await _stored_text(saga)
     assert [n for n in nins if n in text] == []
     assert [n for n in names if n in text] == []
-    record = await saga.store.load_case("modum", CASE)
+    record = await saga.store.cases.load_case("modum", CASE)
     assert record is not None and record.purged_at is not None
     state = CaseState.model_validate_json(record.state)
     assert (state.purged, state.closed, state.last_sequence) == (True, True, 57)
-    stored = await saga.store.events_for_case("modum", CASE)
+    stored = await saga.store.events.events_for_case("modum", CASE)
     assert [e.sequence for e in stored] == list(range(1, 58))  # ids and order stay
     assert {e.state for e in stored} == {EventState.PLANNED}
-    (entry,) = [a for a in await saga.store.list_audit("modum", CASE) if a.action == "purge"]
+    (entry,) = [a for a in await saga.store.audit.list_audit("modum", CASE) if a.action == "purge"]
     assert (entry.actor, entry.details["events"]) == ("service", 57)
 
     again = await purge_expired_cases(saga.store, saga.settings, AFTER_DUE)
@@ -85,7 +85,7 @@ async def test_late_minutes_for_a_purged_case_are_rejected_with_the_reason(saga:
     late = {**_modum()[52], "event_id": "5d1b3a57-0000-4000-8000-0000000000aa", "sequence": 58}
     await saga.feed([late])
     await saga.drain(rt)
-    (refused,) = await saga.store.list_events(EventState.REJECTED)
+    (refused,) = await saga.store.events.list_events(EventState.REJECTED)
     assert refused.reason == "case is closed and its personal data purged (retention)"
     await rt.close()
 
@@ -109,7 +109,7 @@ async def test_the_service_s_retention_tick_purges(saga: Saga) -> None:
     await saga.drain(rt)
     saga.clock.now = AFTER_DUE
     await _Ticks(rt).as_mapping()["retention"]()
-    record = await saga.store.load_case("modum", CASE)
+    record = await saga.store.cases.load_case("modum", CASE)
     assert record is not None and record.purged_at is not None
     await rt.close()
 
@@ -128,7 +128,7 @@ async def test_resync_and_reconcile_leave_a_purged_case_alone(saga: Saga) -> Non
     assert (report.created, report.updated) == (0, 0)
     after = (await saga.remote())["requests"][before:]
     assert [r for r in after if is_write(r["method"], r["path"])] == []
-    record = await saga.store.load_case("modum", CASE)
+    record = await saga.store.cases.load_case("modum", CASE)
     assert record is not None and CaseState.model_validate_json(record.state).purged
-    assert [e for e in await saga.store.list_events(EventState.REJECTED)] == []
+    assert [e for e in await saga.store.events.list_events(EventState.REJECTED)] == []
     await rt.close()

@@ -112,8 +112,8 @@ async def test_a_stop_waits_for_the_running_dispatch_and_starts_nothing_new(
     rt.clients[("modum", Target.SAMSPILL)] = target
     try:
         for case in ("C1", "C2"):
-            await rt.store.put_link("modum", case, Target.SAMSPILL, "plan:stafettlogg", "P")
-        await rt.store.add_operations([goal_operation("C1"), goal_operation("C2")])
+            await rt.store.links.put_link("modum", case, Target.SAMSPILL, "plan:stafettlogg", "P")
+        await rt.store.outbox.add_operations([goal_operation("C1"), goal_operation("C2")])
         ticks = _Ticks(rt)
         jobs = ticks.as_mapping()
         dispatch = asyncio.create_task(jobs["dispatch"]())
@@ -125,8 +125,12 @@ async def test_a_stop_waits_for_the_running_dispatch_and_starts_nothing_new(
         await stopping
         assert dispatch.done()
         await jobs["dispatch"]()  # after the stop: nothing runs
-        states = {o.op_ref: o.state for o in await rt.store.operations_for_case("modum", "C1")}
-        states |= {o.op_ref: o.state for o in await rt.store.operations_for_case("modum", "C2")}
+        states = {
+            o.op_ref: o.state for o in await rt.store.outbox.operations_for_case("modum", "C1")
+        }
+        states |= {
+            o.op_ref: o.state for o in await rt.store.outbox.operations_for_case("modum", "C2")
+        }
         assert states == {
             goal_operation("C1").op_ref: OperationState.DONE,
             goal_operation("C2").op_ref: OperationState.PENDING,
@@ -140,7 +144,7 @@ async def test_the_operations_gauge_is_labelled_by_target(tmp_path: Path) -> Non
     """`stafett_operations` says which target's queue holds the operations, never "all"."""
     rt = await Runtime.open(demo_settings(tmp_path / "g.db"))
     try:
-        await rt.store.add_operations([goal_operation("C1")])
+        await rt.store.outbox.add_operations([goal_operation("C1")])
         await refresh_gauges(rt)
         sample = rt.metrics.registry.get_sample_value
         labels = {"tenant": "modum", "state": "pending"}
@@ -158,9 +162,9 @@ async def test_the_oldest_pending_gauge_is_per_tenant_and_target(tmp_path: Path)
     store = await open_store(settings.database_url, clock=clock)
     rt = await Runtime.open(settings, clock=clock, store=store)
     try:
-        await rt.store.add_operations([goal_operation("C1")])
+        await rt.store.outbox.add_operations([goal_operation("C1")])
         clock.advance(90)
-        await rt.store.add_operations([goal_operation("C2", tenant="vardo")])
+        await rt.store.outbox.add_operations([goal_operation("C2", tenant="vardo")])
         clock.advance(30)
         await refresh_gauges(rt)
         sample = rt.metrics.registry.get_sample_value

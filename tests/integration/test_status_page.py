@@ -50,13 +50,15 @@ async def client(store: Store, clock: FakeClock) -> AsyncIterator[httpx.AsyncCli
 async def _seed(store: Store, clock: FakeClock) -> None:
     """modum: C1 done (a call at T0), C2 parked after a 400 naming a nin; vardo: C3 in
     flight since T0; modum's feed polled at T0 + 60 s; now T0 + 120 s."""
-    await store.add_operations(
+    await store.outbox.add_operations(
         [goal_operation("C1"), goal_operation("C2"), goal_operation("C3", tenant="vardo")]
     )
-    by_case = {op.case_id: op for op in await store.claim_operations("w1", clock.now)}
-    assert await store.complete_operation(by_case["C1"].id, "w1", clock.now, status=201)
+    by_case = {op.case_id: op for op in await store.outbox.claim_operations("w1", clock.now)}
+    assert await store.outbox.complete_operation(by_case["C1"].id, "w1", clock.now, status=201)
     error = f"RemoteRejected: HTTP 400 — Ugyldig fødselsnummer {NIN} i feltet"
-    assert await store.park_operation(by_case["C2"].id, "w1", clock.now, error=error, status=400)
+    assert await store.outbox.park_operation(
+        by_case["C2"].id, "w1", clock.now, error=error, status=400
+    )
     clock.advance(60)
     await store.status.record_poll("modum", "feed", ok=True)
     clock.advance(60)
@@ -77,7 +79,7 @@ async def test_without_a_configured_token_the_page_does_not_exist(
 async def test_the_page_is_never_public(client: httpx.AsyncClient, store: Store) -> None:
     """Without the token: the HTML answer is the sign-in form (401, no data), the JSON
     answer 401; a wrong bearer token is refused the same way."""
-    await store.add_operations([goal_operation("SECRETCASE")])
+    await store.outbox.add_operations([goal_operation("SECRETCASE")])
     page = await client.get("/status")
     assert page.status_code == 401
     assert '<form method="post" action="/status/login">' in page.text

@@ -105,8 +105,8 @@ async def test_times_round_trip_as_aware_utc(store: Store, clock: FakeClock) -> 
     """A datetime in another offset comes back as the same instant in UTC."""
     oslo = datetime(2026, 11, 2, 10, 15, tzinfo=timezone(timedelta(hours=1)))
     clock.now = oslo
-    await store.set_cursor("modum", "feed", "x")
-    [cursor] = await store.list_cursors()
+    await store.cursors.set_cursor("modum", "feed", "x")
+    [cursor] = await store.cursors.list_cursors()
     assert cursor.updated_at == oslo
     assert cursor.updated_at.utcoffset() == timedelta(0)
 
@@ -114,7 +114,7 @@ async def test_times_round_trip_as_aware_utc(store: Store, clock: FakeClock) -> 
 async def test_naive_datetimes_are_refused(store: Store) -> None:
     """A naive datetime never reaches the database (it would be ambiguous)."""
     with pytest.raises(StatementError, match="naive datetime"):
-        await store.claim_operations("w1", datetime(2026, 11, 2, 10, 0))
+        await store.outbox.claim_operations("w1", datetime(2026, 11, 2, 10, 0))
 
 
 async def test_sqlite_lock_errors_are_retried_then_succeed(sqlite_url: str) -> None:
@@ -165,14 +165,14 @@ async def test_postgresql_claim_skips_rows_locked_by_another_claimer(
             )
             for n in (1, 2)
         ]
-        await store.add_operations(ops)
+        await store.outbox.add_operations(ops)
         async with store.engine.connect() as other, other.begin():
             await other.execute(
                 select(operations.c.id)
                 .where(operations.c.op_ref == ops[0].op_ref)
                 .with_for_update()
             )
-            claimed = await store.claim_operations("w1", clock.now)
+            claimed = await store.outbox.claim_operations("w1", clock.now)
             assert [c.op_ref for c in claimed] == [ops[1].op_ref]
         async with store.engine.begin() as conn:
             await conn.execute(operations.delete())
@@ -220,7 +220,7 @@ async def test_a_synchronous_write_commits_whole_or_not_at_all(
     assert await db.write_sync(good) == "ok"
     with pytest.raises(RuntimeError, match="halfway"):
         await db.write_sync(bad)
-    got = await store.get_links("modum", "C1", Target.SAMSPILL, ["goal:G1", "goal:G2"])
+    got = await store.links.get_links("modum", "C1", Target.SAMSPILL, ["goal:G1", "goal:G2"])
     assert got == {"goal:G1": "R-goal:G1"}
 
 

@@ -50,7 +50,7 @@ async def test_transfer_waits_for_the_coordinators_consent_then_completes(saga: 
     await store_events(saga.store, saga.settings, s.events)
     rt = await saga.runtime("first")
     await saga.drain(rt)
-    held = await saga.store.list_events(EventState.HELD)
+    held = await saga.store.events.list_events(EventState.HELD)
     assert [e.type for e in held] == ["ip.granted", "goal.set"]
     assert "helsestasjon" in (held[0].reason or "")
     if saga.store.backend == "sqlite":  # the CLI reads the settings' database
@@ -62,7 +62,7 @@ async def test_transfer_waits_for_the_coordinators_consent_then_completes(saga: 
     await store_events(saga.store, saga.settings, s.events[-1:])
     await saga.drain(rt)
     await rt.http.aclose()
-    assert await saga.store.list_events(EventState.HELD) == []
+    assert await saga.store.events.list_events(EventState.HELD) == []
     state = await saga.remote()
     plans = _plans(state, "BS-T-HOLD")
     assert plans["stafettlogg"]["closedReason"] == "transferred-to-ip"
@@ -95,7 +95,7 @@ async def test_case_closed_closes_the_stafettlogg_then_the_archive_case(saga: Sa
     assert case["Status"] == "A"
     sif = [r["path"].rsplit("/", 1)[1] for r in state["requests"] if "SI.Data.RPC" in r["path"]]
     assert sif.index("UpdateCase") > max(i for i, p in enumerate(sif) if p == "CreateDocument")
-    [rejected] = await saga.store.list_events(EventState.REJECTED)
+    [rejected] = await saga.store.events.list_events(EventState.REJECTED)
     assert rejected.event_id == str(late.event_id)
     assert "closed" in (rejected.reason or "")
 

@@ -121,9 +121,9 @@ async def assert_transferred_once(saga: Saga) -> dict[str, Any]:
     assert len(summaries) == 1
     assert summaries[0]["Remarks"][0]["Content"] == f"{REF}:summary:stafettlogg"
     assert duplicates(state) == []
-    counts = await saga.store.count_operations_by_state()
+    counts = await saga.store.outbox.count_operations_by_state()
     assert {s for s, n in counts.items() if n} == {OperationState.DONE}
-    links = await saga.store.links_for_case("vardo", CASE)
+    links = await saga.store.links.links_for_case("vardo", CASE)
     assert links[(Target.SAMSPILL, "plan:ip")] == ip["planId"]
     return ip
 
@@ -204,7 +204,7 @@ async def test_process_killed_at_each_step_is_finished_by_the_next_process(
     with pytest.raises(_Killed):
         await saga.drain(rt)
     await rt.http.aclose()  # dropped without completing anything
-    stuck = await saga.store.count_operations_by_state()
+    stuck = await saga.store.outbox.count_operations_by_state()
     assert stuck[OperationState.IN_FLIGHT] == 1
     saga.clock.advance(saga.settings.dispatch.lease_seconds + 1)
     second = await saga.runtime("second")
@@ -217,7 +217,7 @@ async def test_process_killed_at_each_step_is_finished_by_the_next_process(
 async def test_transfer_done_behind_our_back_is_adopted(saga: Saga) -> None:
     """409 already-transferred on our first call: the existing IP is adopted, none is made."""
     rt = await _before_the_ip(saga)
-    links = await saga.store.links_for_case("vardo", CASE)
+    links = await saga.store.links.links_for_case("vardo", CASE)
     source_id = links[(Target.SAMSPILL, "plan:stafettlogg")]
     token = await saga.admin.post(
         "/connect/token",

@@ -30,7 +30,7 @@ async def store_raw(
     def lookup(key: str) -> TenantConfig | None:
         return settings.tenants.get(key)
 
-    inbox = Inbox(store)
+    inbox = Inbox(store.events)
     ids: list[str] = []
     for raw in raws:
         receipt = await receive_object(

@@ -25,9 +25,14 @@ class _Events:
         return self.rows
 
 
+def _store(events: _Events) -> Any:
+    """A store whose `events` repository is the fake."""
+    return SimpleNamespace(events=events)
+
+
 async def test_since_compares_the_oslo_date_of_the_event() -> None:
     """23:30 UTC on 1 March is 2 March in Oslo: picked for --since 2026-03-02."""
     late = _Events(datetime(2026, 3, 1, 23, 30, tzinfo=UTC))
-    assert await case_keys(late, since=date(2026, 3, 2)) == [KEY]  # type: ignore[arg-type]  # a fake
+    assert await case_keys(_store(late), since=date(2026, 3, 2)) == [KEY]
     early = _Events(datetime(2026, 3, 1, 22, 30, tzinfo=UTC))  # 23:30 in Oslo: still 1 March
-    assert await case_keys(early, since=date(2026, 3, 2)) == []  # type: ignore[arg-type]  # a fake
+    assert await case_keys(_store(early), since=date(2026, 3, 2)) == []
