@@ -247,6 +247,8 @@ class TenantConfig(_Frozen):
     self_consent_age: int = Field(default=15, ge=12, le=18)
     accept_synthetic_nin: bool = False
     retention_days: PositiveInt = 365
+    # rejected and held events are cut to their ids this long after they arrived
+    rejected_retention_days: PositiveInt = 30
     samspill: SamspillConfig
     archive: ArchiveConfig
     feed: FeedConfig

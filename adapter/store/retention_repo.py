@@ -10,7 +10,9 @@ pending, in flight, of unknown outcome or parked), so no remote effect loses its
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +23,13 @@ from adapter.store.records import CaseRecord
 from adapter.store.states import EventState, OperationState
 from adapter.store.tables import cases, events, operations
 
-__all__ = ["PURGED_PAYLOAD", "PurgeOutcome", "RetentionRepo", "purged_event_payload"]
+__all__ = [
+    "PURGED_PAYLOAD",
+    "CutOutcome",
+    "PurgeOutcome",
+    "RetentionRepo",
+    "purged_event_payload",
+]
 
 PURGED_PAYLOAD = '{"purged":true}'
 """What an operation's payload (or an unreadable event's) becomes."""
@@ -55,8 +63,95 @@ class PurgeOutcome:
     operations: int
 
 
+@dataclass(frozen=True)
+class CutOutcome:
+    """What cutting stale rejected and held events to their ids did, per tenant (None:
+    rows that name no tenant or one that is not configured)."""
+
+    rejected: dict[str | None, int]
+    held: dict[str | None, int]
+
+
+_CUT_BATCH = 500
+_NOT_CUT = events.c.payload.not_like('%"purged":true%')
+HELD_CUT_REASON = (
+    "held longer than the tenant's rejected_retention_days: its personal data was purged "
+    "(retention); send the event again to apply it"
+)
+
+
 class RetentionRepo(RepoBase):
     """Finding closed cases and purging their personal data, each case in one transaction."""
+
+    async def cut_stale_events(
+        self, cutoffs: Mapping[str, datetime], *, default_cutoff: datetime, actor: Actor
+    ) -> CutOutcome:
+        """Cut rejected and held events received before their tenant's cutoff to their ids.
+
+        `cutoffs` maps a configured tenant to its cutoff; a row that names no tenant, or one
+        not configured (an unparseable line, an unknown tenant), uses `default_cutoff`. A
+        rejected row keeps nothing of its payload (its ids were never validated); a held
+        event keeps its envelope ids and becomes rejected with `HELD_CUT_REASON`, since
+        it can no longer be applied. Batches of `_CUT_BATCH` rows, each one transaction
+        with one audit row per tenant it touched.
+        """
+        rejected: dict[str | None, int] = {}
+        held: dict[str | None, int] = {}
+        latest = max([default_cutoff, *cutoffs.values()])
+        after = 0
+
+        async def tx(conn: AsyncConnection) -> int | None:
+            rows = (
+                await conn.execute(
+                    select(
+                        events.c.id,
+                        events.c.tenant,
+                        events.c.state,
+                        events.c.payload,
+                        events.c.received_at,
+                    )
+                    .where(
+                        events.c.state.in_([EventState.REJECTED.value, EventState.HELD.value]),
+                        events.c.received_at < latest,
+                        events.c.id > after,
+                        _NOT_CUT,
+                    )
+                    .order_by(events.c.id)
+                    .limit(_CUT_BATCH)
+                )
+            ).all()
+            if not rows:
+                return None
+            now = self._db.clock()
+            touched: dict[str | None, dict[str, int]] = {}
+            for row in rows:
+                tenant = row.tenant if row.tenant in cutoffs else None
+                cutoff = cutoffs[row.tenant] if tenant is not None else default_cutoff
+                if row.received_at >= cutoff:
+                    continue
+                counts = touched.setdefault(tenant, {"rejected": 0, "held": 0})
+                if row.state == EventState.HELD.value:
+                    values = {
+                        "payload": purged_event_payload(row.payload),
+                        "state": EventState.REJECTED,
+                        "reason": HELD_CUT_REASON,
+                    }
+                    counts["held"] += 1
+                    held[tenant] = held.get(tenant, 0) + 1
+                else:
+                    values = {"payload": PURGED_PAYLOAD}
+                    counts["rejected"] += 1
+                    rejected[tenant] = rejected.get(tenant, 0) + 1
+                await conn.execute(update(events).where(events.c.id == row.id).values(values))
+            for tenant, counts in touched.items():
+                await _audit_tx(
+                    conn, now, "purge-stale-events", actor, tenant=tenant, details=counts
+                )
+            return int(rows[-1].id)
+
+        while (last := await self._db.write(tx)) is not None:
+            after = last
+        return CutOutcome(rejected, held)
 
     async def closed_unpurged_cases(self) -> list[CaseRecord]:
         """Closed cases not purged yet, oldest closing first."""
