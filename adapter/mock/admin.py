@@ -18,7 +18,7 @@ from adapter.mock.problems import FieldError, ProblemError
 from adapter.mock.samspill_plans import COLLECTIONS, SamspillBook
 from adapter.mock.state import ClientRegistrations, MockState, StoredDocument
 
-__all__ = ["ArchiveMock", "DocumentIn", "DocumentStored", "admin_router"]
+__all__ = ["AckOnly", "ArchiveMock", "DocumentIn", "DocumentStored", "admin_router"]
 
 
 class ArchiveMock(Protocol):
@@ -42,6 +42,14 @@ class DocumentIn(BaseModel):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9._~-]+$")
     media_type: str = Field(min_length=3)
     content_base64: str
+
+
+class AckOnly(BaseModel):
+    """`PUT /_mock/samspill/ack-only`: whether creates answer 202 without an id."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool
 
 
 class DocumentStored(BaseModel):
@@ -131,6 +139,13 @@ def admin_router(
         """Remove an item behind the client's back."""
         book.delete_item(book.drift_plan(planId), _collection(collection), itemId)
         return Response(status_code=204)
+
+    @router.put("/samspill/ack-only")
+    async def ack_only(mode: AckOnly) -> AckOnly:
+        """Creates (plan or item) answer `202 {"status": "accepted"}` with no id while on;
+        the item is created as usual (samspill.md, "Create without an id")."""
+        book.ack_only = mode.enabled
+        return mode
 
     # --- internal system ------------------------------------------------------------
 

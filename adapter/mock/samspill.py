@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from adapter.mock.problems import FieldError, ProblemError, problem_responses
@@ -65,6 +66,14 @@ ExternalRef = Annotated[str | None, Query(description="Only items with this refe
 
 _READ = problem_responses(401, 404, 422)
 _WRITE = problem_responses(401, 404, 409, 422)
+_ACK: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Accepted without an id (the ack-only mode, samspill.md)"}
+}
+
+
+def _ack() -> JSONResponse:
+    """What a create answers in the ack-only mode: success, and no id."""
+    return JSONResponse({"status": "accepted"}, status_code=202)
 
 
 def _page(items: list[Any], external_reference: str | None, limit: int, offset: int) -> Any:
@@ -227,10 +236,12 @@ def samspill_router(state: MockState, book: SamspillBook) -> APIRouter:
 
     # --- plans ----------------------------------------------------------------------
 
-    @router.post("/plans", status_code=201, response_model=PlanCreated, responses=_WRITE)
-    async def create_plan(body: PlanCreate, grant: Grant) -> PlanCreated:
+    @router.post("/plans", status_code=201, response_model=PlanCreated, responses=_WRITE | _ACK)
+    async def create_plan(body: PlanCreate, grant: Grant) -> Any:
         """Create a plan (422 on a broken rule, `consent-required` for covered participants)."""
         plan = book.create_plan(body, grant)
+        if book.ack_only:
+            return _ack()
         return PlanCreated(planId=plan.plan_id, status=plan.status, planTypeId=plan.plan_type_id)
 
     @router.get("/plans", response_model=PlanList, responses=_READ)
@@ -279,12 +290,13 @@ def samspill_router(state: MockState, book: SamspillBook) -> APIRouter:
         item_path = f"{items_path}/{{itemId}}"
         out_model = COLLECTIONS[name]
 
-        async def add(planId: str, body: BaseModel, grant: Grant) -> Created:
+        async def add(planId: str, body: BaseModel, grant: Grant) -> Any:
             plan = book.writable(planId, grant)
             if spec.check is not None:
                 spec.check(plan, body)
             item = out_model(id=book.new_id(), **spec.defaults, **body.model_dump())
-            return Created(id=book.add_item(plan, name, item))
+            created = Created(id=book.add_item(plan, name, item))
+            return _ack() if book.ack_only else created
 
         async def list_items(
             planId: str,
@@ -317,7 +329,7 @@ def samspill_router(state: MockState, book: SamspillBook) -> APIRouter:
             methods=["POST"],
             status_code=201,
             response_model=Created,
-            responses=_WRITE,
+            responses=_WRITE | _ACK,
             name=f"add_{spec.singular}",
             description=spec.add_doc,
         )

@@ -155,11 +155,14 @@ class SamspillBook:
         self._seed = seed
         self._rng = random.Random(seed)  # noqa: S311 - ids, not secrets
         self.plans: dict[str, StoredPlan] = {}
+        # samspill.md "Create without an id": creates answer 202 {"status": "accepted"}
+        self.ack_only = False
 
     def reset(self) -> None:
-        """Forget every plan; ids start again from the seed."""
+        """Forget every plan (and the ack-only mode); ids start again from the seed."""
         self._rng = random.Random(self._seed)  # noqa: S311 - ids, not secrets
         self.plans.clear()
+        self.ack_only = False
 
     def new_id(self) -> str:
         """A fresh UUID, deterministic for a given seed."""

@@ -7,7 +7,7 @@ import hashlib
 
 import httpx
 
-from tests.unit.test_mock_samspill_support import API, add, create_plan, goal_body
+from tests.unit.test_mock_samspill_support import API, add, create_plan, goal_body, plan_body
 from tests.unit.test_mock_support import MODUM, bearer, samspill_token
 
 pytest_plugins = ["tests.conftest_mock"]
@@ -149,3 +149,38 @@ async def test_drift_changes_and_removes_behind_the_clients_back(
     assert (await mock_client.delete(base)).status_code == 204
     gone = await mock_client.get(f"{API}/plans/{plan_id}", headers=bearer(token))
     assert gone.status_code == 404
+
+
+async def test_ack_only_creates_answer_202_without_an_id_and_still_create(
+    mock_client: httpx.AsyncClient,
+) -> None:
+    """While ack-only is on, a plan or item create answers `202 {"status": "accepted"}` and
+    the item exists (findable by its externalReference); off again, creates answer 201."""
+    token = await samspill_token(mock_client)
+    on = await mock_client.put("/_mock/samspill/ack-only", json={"enabled": True})
+    assert on.status_code == 200
+    body = plan_body()
+    created = await mock_client.post(f"{API}/plans", json=body, headers=bearer(token))
+    assert (created.status_code, created.json()) == (202, {"status": "accepted"})
+    found = await mock_client.get(
+        f"{API}/plans",
+        params={"externalReference": body["externalReference"]},
+        headers=bearer(token),
+    )
+    [plan] = found.json()["items"]
+    goal = await mock_client.post(
+        f"{API}/plans/{plan['planId']}/goals", json=goal_body(), headers=bearer(token)
+    )
+    assert (goal.status_code, goal.json()) == (202, {"status": "accepted"})
+    state = (await mock_client.get("/_mock/state")).json()
+    assert len(state["samspill"]["plans"][0]["goals"]) == 1
+    await mock_client.put("/_mock/samspill/ack-only", json={"enabled": False})
+    assert await add(mock_client, token, plan["planId"], "goals", goal_body(title="Nytt mål"))
+
+
+async def test_reset_turns_ack_only_off(mock_client: httpx.AsyncClient) -> None:
+    """A reset brings back the ordinary 201 answers."""
+    await mock_client.put("/_mock/samspill/ack-only", json={"enabled": True})
+    await mock_client.post("/_mock/reset")
+    token = await samspill_token(mock_client)
+    assert await create_plan(mock_client, token)
