@@ -17,6 +17,7 @@ from typing import Any
 
 import uvicorn
 
+from adapter.http_port import server_config
 from adapter.logs import get_logger
 from adapter.resync import reconcile, record_drift
 from adapter.runner.deadlines import deadline_report, oslo_today, overdue_counts
@@ -27,7 +28,7 @@ from adapter.runner.retention import purge_expired_cases
 from adapter.runner.runtime import Runtime
 from adapter.scheduler import Tick, build_scheduler
 from adapter.store.store import Store
-from adapter.web import create_web_app
+from adapter.web import create_web_app, request_timed_out
 
 __all__ = ["refresh_gauges", "serve", "singleton_tick"]
 
@@ -197,14 +198,14 @@ async def serve(rt: Runtime, *, stop: asyncio.Event | None = None) -> None:
         refresh_metrics=lambda: refresh_gauges(rt),
         clock=rt.clock,
     )
+    http = rt.settings.http
     server = _QuietServer(
-        uvicorn.Config(
+        server_config(
             web,
-            host=rt.settings.http.host,
-            port=rt.settings.http.port,
-            log_config=None,
-            access_log=False,
-            lifespan="off",
+            host=http.host,
+            port=http.port,
+            timeout_s=http.body_timeout_s,
+            on_timeout=lambda part: request_timed_out(rt.metrics, part),
         )
     )
     scheduler.start()

@@ -22,6 +22,7 @@ from adapter import __version__
 from adapter.errors import RejectedInput, StoreError
 from adapter.events import RulesLookup
 from adapter.events.parse import decode_json
+from adapter.http_port import BodyDeadline
 from adapter.intake.inbox import Inbox
 from adapter.intake.receive import Receipt, ReceiptOutcome, prepare_object, store_prepared
 from adapter.logs import get_logger
@@ -66,6 +67,12 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
+def request_timed_out(metrics: Metrics, part: str) -> None:
+    """Count and log a request cut off because its headers or body came too slowly."""
+    metrics.push_requests.labels("408").inc()
+    log.warning("request too slow", status=408, part=part)
+
+
 def create_web_app(
     *,
     settings: Settings,
@@ -86,6 +93,12 @@ def create_web_app(
         openapi_url="/openapi.json",
     )
     install_push_openapi(app, path="/events", version=__version__)
+    app.add_middleware(
+        BodyDeadline,
+        timeout_s=settings.http.body_timeout_s,
+        max_bytes=settings.http.max_body_bytes,
+        on_timeout=lambda part: request_timed_out(metrics, part),
+    )
     inbox = Inbox(store.events)
     limit = settings.http.max_body_bytes
 

@@ -91,6 +91,8 @@ class HttpSettings(_Frozen):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: PositiveInt = 1_048_576
+    # a request's headers, and then its whole body, must arrive within this (else 408)
+    body_timeout_s: PositiveFloat = 30.0
     timeout_s: PositiveFloat = 30.0
     # the whole of one remote call or document fetch (connect and every read), contract
     # "Hardening": a server that drips bytes under `timeout_s` still ends here
