@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -47,6 +46,7 @@ import httpx
 
 from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
 from adapter.logs import get_logger, register_secret
+from adapter.nin import looks_like_nin
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import (
     CloseArchiveCase,
@@ -93,7 +93,6 @@ _FNR = "FNR"
 _ARCHIVE = "Saksdokument"
 _PAGE_SIZE = 100
 _MAX_PAGES = 1000
-_NIN_LIKE = re.compile(r"(?<!\d)\d{6}\s?\d{5}(?!\d)")
 _KNOWN_CLASSES = ("Validation", "Error")
 
 SummaryProvider = Callable[[str, CreateDocument], Awaitable[ClosingSummary]]
@@ -155,7 +154,7 @@ def _as(kind: type[P], payload: Payload) -> P:
 
 def _screened(title: str, op_ref: str) -> str:
     """A public Title; refuses one carrying anything shaped like a nin."""
-    if _NIN_LIKE.search(title):
+    if looks_like_nin(title):
         raise PermanentError(
             f"screening: the public Title carries a nin-shaped number; refused [{op_ref}]",
             op_ref=op_ref,
