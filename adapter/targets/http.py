@@ -32,6 +32,7 @@ from adapter.errors import AmbiguousError, PermanentError, RemoteError, Transien
 
 __all__ = [
     "IDEMPOTENT_METHODS",
+    "PROBE_REF",
     "build_client",
     "classify",
     "endpoint_of",
@@ -43,6 +44,9 @@ __all__ = [
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 """Methods whose 5xx is safe to repeat (PATCH here sets fields to given values)."""
+
+PROBE_REF = "config-check-probe"
+"""What a probe's errors name in place of an operation reference (`config check --probe`)."""
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 _OUR_FAULT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)

@@ -57,7 +57,13 @@ from adapter.planning.payloads import (
 from adapter.settings.tenant import DEFAULT_ACCESS_AREAS
 from adapter.targets.auth import TokenCache
 from adapter.targets.created import after_create
-from adapter.targets.http import endpoint_of, problem_type, raise_for_outcome, transport_error
+from adapter.targets.http import (
+    PROBE_REF,
+    endpoint_of,
+    problem_type,
+    raise_for_outcome,
+    transport_error,
+)
 from adapter.targets.result import Result
 
 __all__ = [
@@ -214,6 +220,14 @@ class SamspillClient:
         if not items:
             return None
         return Result(remote_id=str(items[0]["id"]), status=200)
+
+    async def probe(self) -> int:
+        """A token from the token cache and one cheap read (`GET /plantypes`) through the
+        path every call takes, for `config check --probe`. Returns the HTTP status; raises
+        the `RemoteError` a failing call would (a refused token: PermanentError)."""
+        response = await self._send("GET", "/plantypes", PROBE_REF)
+        self._raise(response, PROBE_REF)
+        return response.status_code
 
     # --- reads for resync and reconcile ------------------------------------------------
 
