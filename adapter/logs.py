@@ -14,13 +14,14 @@ masked once more as text (tracebacks included) and handed to the `watch_lines` c
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any, Literal, TextIO
 
 import structlog
+
+from adapter.nin import mask_nins
 
 __all__ = [
     "configure_logging",
@@ -33,8 +34,6 @@ __all__ = [
     "watch_lines",
 ]
 
-_NIN = re.compile(r"(?<!\d)\d{6}[ .-]?\d{5}(?!\d)")
-_MASK = "***********"
 _SECRET_MASK = "**********"  # noqa: S105 - the mask that replaces secrets, not one
 _FORBIDDEN_KEYS = frozenset(
     {"name", "nin", "child", "guardians", "given_by", "body", "payload", "text", "content"}
@@ -57,7 +56,7 @@ def register_secret(value: str | None) -> None:
 
 def mask_text(text: str) -> str:
     """`text` with every nin-shaped number and every registered secret masked."""
-    text = _NIN.sub(_MASK, text)
+    text = mask_nins(text)
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, _SECRET_MASK)

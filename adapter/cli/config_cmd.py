@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -31,17 +30,20 @@ from adapter.cli._common import (
     print_json,
     run_async,
 )
-from adapter.errors import ConfigError
+from adapter.errors import ConfigError, RemoteError
+from adapter.intake.feed import probe_feed
+from adapter.runner.clients import archive_client, samspill_client
 from adapter.settings import (
     DEFAULT_CONFIG_PATH,
     ENV_PREFIX,
-    ArchiveAuth,
     ArchiveBackend,
     Settings,
     TenantConfig,
     load_settings_with_origins,
     origin_of,
 )
+from adapter.targets.http import build_client
+from adapter.targets.p360 import SIF_PATH, SifPermanentError, SifTransientError
 
 __all__ = [
     "MASK",
@@ -56,13 +58,13 @@ __all__ = [
 ]
 
 MASK = "**********"
-SIF_PING_PATH = "/Biz/v2/api/call/SI.Data.RPC/SI.Data.RPC/SupportService/Ping"
+SIF_PING_PATH = f"{SIF_PATH}/SupportService/Ping"
 
 
 class Remote(StrEnum):
     """What `--probe` calls."""
 
-    VISMA_CONNECT = "visma-connect"  # the Samspill token endpoint
+    VISMA_CONNECT = "visma-connect"  # Samspill: a Visma Connect token, then one read
     ARCHIVE = "archive"
     FEED = "feed"
 
@@ -98,7 +100,10 @@ def check(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     probe: Annotated[
-        bool, typer.Option("--probe", help="Call each tenant's token, SIF Ping and feed.")
+        bool,
+        typer.Option(
+            "--probe", help="Call each tenant's Samspill (token, one read), SIF Ping and feed."
+        ),
     ] = False,
 ) -> None:
     """Validate config and secrets; print the effective config with secrets masked.
@@ -256,12 +261,12 @@ def _result_json(result: ProbeResult) -> dict[str, str]:
 
 
 async def _probe_all(settings: Settings) -> list[ProbeResult]:
-    verify: ssl.SSLContext | bool = True
-    if settings.http.ca_bundle is not None:
-        verify = ssl.create_default_context(cafile=str(settings.http.ca_bundle))
     results: list[ProbeResult] = []
     with _quiet_httpx():
-        async with httpx.AsyncClient(timeout=settings.http.timeout_s, verify=verify) as client:
+        # the client the service builds: proxies from the environment, the CA bundle
+        async with build_client(
+            timeout_s=settings.http.timeout_s, ca_bundle=settings.http.ca_bundle
+        ) as client:
             for tenant in settings.tenants.values():
                 results.extend(await probe_tenant(client, tenant))
     return results
@@ -280,95 +285,63 @@ def _quiet_httpx() -> Iterator[None]:
 
 
 async def probe_tenant(client: httpx.AsyncClient, tenant: TenantConfig) -> list[ProbeResult]:
-    """Probe one tenant's token endpoint, SIF `SupportService/Ping` and feed, in that order."""
+    """Probe one tenant's Samspill (token and one read), archive (SIF `SupportService/Ping`)
+    and feed, in that order, each through the target's own `probe` (the production path:
+    the same token cache, auth variant, requests and error classes as the service)."""
     probes = (
-        (Remote.VISMA_CONNECT, _probe_token),
-        (Remote.ARCHIVE, _probe_sif_ping),
+        (Remote.VISMA_CONNECT, _probe_samspill),
+        (Remote.ARCHIVE, _probe_archive),
         (Remote.FEED, _probe_feed),
     )
     results = []
     for remote, probe in probes:
         try:
             status, detail = await probe(client, tenant)
+        except RemoteError as exc:
+            status, detail = ProbeStatus.FAILED, _failure(exc)
         except httpx.HTTPError as exc:  # the type only: messages may hold a URL with a key
             status, detail = ProbeStatus.FAILED, type(exc).__name__
         results.append(ProbeResult(tenant.key, remote, status, detail))
     return results
 
 
-def _secret(value: SecretStr | None) -> str | None:
-    return None if value is None else value.get_secret_value()
+def _failure(exc: RemoteError) -> str:
+    # The production errors name the path and status, never a key, a token or a body.
+    if isinstance(exc, SifPermanentError | SifTransientError):
+        return f"HTTP {exc.status}, Successful=false"
+    if exc.status is not None and not 200 <= exc.status < 300:
+        return f"HTTP {exc.status}"
+    return str(exc)  # a transport failure, or a 2xx whose answer was unusable
 
 
-def _outcome(ok: bool, detail: str) -> tuple[ProbeStatus, str]:
-    return (ProbeStatus.OK if ok else ProbeStatus.FAILED), detail
-
-
-async def _probe_token(client: httpx.AsyncClient, tenant: TenantConfig) -> tuple[ProbeStatus, str]:
-    samspill = tenant.samspill
-    secret = _secret(samspill.client_secret)
-    if not samspill.enabled:
+async def _probe_samspill(
+    client: httpx.AsyncClient, tenant: TenantConfig
+) -> tuple[ProbeStatus, str]:
+    if not tenant.samspill.enabled:
         return ProbeStatus.SKIPPED, "disabled"
-    if secret is None:
+    if tenant.samspill.client_secret is None:
         return ProbeStatus.SKIPPED, "no secret"
-    response = await client.post(
-        samspill.token_url,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": samspill.client_id,
-            "client_secret": secret,
-            "scope": samspill.scope,
-            "tenant_id": str(samspill.tenant_id),
-        },
-    )
-    ok = response.status_code == 200 and "access_token" in _json_object(response)
-    return _outcome(ok, f"HTTP {response.status_code}")
+    status = await samspill_client(tenant, client).probe()
+    return ProbeStatus.OK, f"HTTP {status}"
 
 
-async def _probe_sif_ping(
+async def _probe_archive(
     client: httpx.AsyncClient, tenant: TenantConfig
 ) -> tuple[ProbeStatus, str]:
     archive = tenant.archive
-    key = _secret(archive.key)
     if archive.backend is ArchiveBackend.NONE or archive.base_url is None:
         return ProbeStatus.SKIPPED, "no archive"
-    if key is None:
+    if archive.key is None:
         return ProbeStatus.SKIPPED, "no key"
-    params: dict[str, str] = {}
-    headers: dict[str, str] = {}
-    if archive.auth is ArchiveAuth.QUERY:
-        params["authkey"] = key
-    elif archive.auth is ArchiveAuth.AUTHORIZATION:
-        headers["Authorization"] = f"authkey {key}"
-        if archive.client_id:
-            headers["clientid"] = archive.client_id
-    else:
-        headers["AuthKey"] = key
-    response = await client.post(
-        archive.base_url + SIF_PING_PATH, params=params, headers=headers, json={"parameter": {}}
-    )
-    if response.status_code != 200:
-        return _outcome(False, f"HTTP {response.status_code}")
-    successful = _json_object(response).get("Successful") is True
-    return _outcome(successful, "HTTP 200" if successful else "HTTP 200, Successful=false")
+    status = await archive_client(tenant, client).probe()
+    return ProbeStatus.OK, f"HTTP {status}"
 
 
 async def _probe_feed(client: httpx.AsyncClient, tenant: TenantConfig) -> tuple[ProbeStatus, str]:
     feed = tenant.feed
-    key = _secret(feed.api_key)
     if not feed.enabled or feed.url is None:
         return ProbeStatus.SKIPPED, "disabled"
-    if key is None:
+    if feed.api_key is None:
         return ProbeStatus.SKIPPED, "no api key"
-    response = await client.get(
-        f"{feed.url}/events", params={"limit": 1}, headers={"Authorization": f"Bearer {key}"}
-    )
-    return _outcome(response.status_code == 200, f"HTTP {response.status_code}")
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+    status = await probe_feed(tenant, http=client)
+    return ProbeStatus.OK, f"HTTP {status}"

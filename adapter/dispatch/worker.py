@@ -28,6 +28,7 @@ from adapter.dispatch.retry import in_call_retry, next_attempt_delay
 from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
 from adapter.logs import get_logger
 from adapter.metrics import Metrics
+from adapter.planning.links import LEAD_LINK
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import PAYLOADS, Payload
 from adapter.settings import DispatchSettings
@@ -38,12 +39,9 @@ from adapter.store.store import Store
 from adapter.targets.attempt import attempt_scope
 from adapter.targets.result import Result, TargetClient
 
-__all__ = ["LEAD_LINK", "ClientLookup", "DispatchReport", "Dispatcher", "link_keys"]
+__all__ = ["ClientLookup", "DispatchReport", "Dispatcher", "link_keys"]
 
 log = get_logger(__name__)
-
-LEAD_LINK = "lead"
-"""The links key of the plan lead, who is no participant: resolved to itself."""
 
 _LINK_CACHE_CASES = 256
 """Cases whose links a pass keeps at most (least recently used go first): a few times the

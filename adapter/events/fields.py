@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, ConfigDict, StringConstraints, ValidationInfo
 
-from adapter.events.safe import looks_like_nin
-from adapter.nin import validate_nin
+from adapter.nin import looks_like_nin, validate_nin
 
 __all__ = [
     "ID_PATTERN",

@@ -14,12 +14,11 @@ import re
 from uuid import UUID
 
 from adapter.events.enums import EventType
+from adapter.nin import looks_like_nin
 
 __all__ = [
     "FIELD_MAX_LENGTH",
     "HIDDEN",
-    "NIN_LIKE",
-    "looks_like_nin",
     "safe_event_id",
     "safe_field",
     "safe_item_id",
@@ -34,18 +33,10 @@ HIDDEN = "<hidden>"
 FIELD_MAX_LENGTH = 255
 """The longest field path stored (the store's column)."""
 
-NIN_LIKE = re.compile(r"(?<!\d)\d{6}[ ._-]?\d{5}(?!\d)")
-"""11 digits, optionally split 6 + 5 by one separator: treated as a nin wherever it appears."""
-
 _ITEM_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _KEY = re.compile(r"<json>|[A-Za-z_][A-Za-z0-9_-]{0,63}|\d{1,6}")
 _TYPES = frozenset(t.value for t in EventType)
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
-
-
-def looks_like_nin(text: str) -> bool:
-    """Whether `text` holds anything shaped like a nin (see `NIN_LIKE`)."""
-    return NIN_LIKE.search(text) is not None
 
 
 def safe_event_id(value: object) -> str | None:

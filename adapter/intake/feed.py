@@ -4,6 +4,7 @@ The cursor moves only after every event of a page is stored (each in its own
 transaction), so a crash re-reads at most one page, and storing is idempotent. Every poll
 that reads the feed without failing is recorded as the tenant's last successful poll (also
 when it found nothing new); one that fails is recorded with its error (`store.status`).
+`probe_feed` (for `config check --probe`) reads one page of one event the same way.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from adapter.events import RulesLookup
 from adapter.intake.inbox import Inbox
 from adapter.intake.receive import Receipt, prepare_object, store_prepared
 from adapter.logs import get_logger
-from adapter.settings import TenantConfig
+from adapter.settings import FeedConfig, TenantConfig
 from adapter.store.states import EventSource
 from adapter.store.store import Store
+from adapter.targets.internal_auth import internal_auth_headers
 
-__all__ = ["FEED_CURSOR", "PollReport", "poll_feed"]
+__all__ = ["FEED_CURSOR", "PollReport", "poll_feed", "probe_feed"]
 
 log = get_logger(__name__)
 
@@ -56,7 +58,9 @@ async def poll_feed(
     if not feed.enabled or not feed.url:
         return PollReport(tenant.key, 0, ())
     try:
-        report = await _poll_pages(tenant, http=http, store=store, rules=rules, max_pages=max_pages)
+        report = await _poll_pages(
+            tenant, feed.url, http=http, store=store, rules=rules, max_pages=max_pages
+        )
     except TransientError as exc:
         await store.status.record_poll(tenant.key, FEED_CURSOR, ok=False, error=str(exc))
         raise
@@ -66,6 +70,7 @@ async def poll_feed(
 
 async def _poll_pages(
     tenant: TenantConfig,
+    url: str,
     *,
     http: httpx.AsyncClient,
     store: Store,
@@ -73,32 +78,12 @@ async def _poll_pages(
     max_pages: int,
 ) -> PollReport:
     feed = tenant.feed
-    assert feed.url is not None  # poll_feed returned early without one
     inbox = Inbox(store.events)
-    headers = {}
-    if feed.api_key is not None:
-        headers["Authorization"] = f"Bearer {feed.api_key.get_secret_value()}"
     receipts: list[Receipt] = []
     cursor = await store.cursors.get_cursor(tenant.key, FEED_CURSOR)
-    url = f"{feed.url.rstrip('/')}/events"
     pages = 0
     while pages < max_pages:
-        params: dict[str, str | int] = {"limit": feed.page_size}
-        if cursor:
-            params["after"] = cursor
-        try:
-            response = await http.get(url, params=params, headers=headers)
-        except httpx.HTTPError as exc:
-            raise TransientError(
-                f"feed of {tenant.key} unreachable: {type(exc).__name__}", endpoint="/events"
-            ) from exc
-        if response.status_code != 200:
-            raise TransientError(
-                f"feed of {tenant.key} answered HTTP {response.status_code}",
-                endpoint="/events",
-                status=response.status_code,
-            )
-        body = _page_of(response, tenant.key)
+        body = await _read_page(http, tenant.key, url, feed, limit=feed.page_size, after=cursor)
         events: list[object] = body.get("events", [])
         checked = [
             prepare_object(
@@ -118,6 +103,50 @@ async def _poll_pages(
             break
     log.info("feed polled", tenant=tenant.key, pages=pages, events=len(receipts))
     return PollReport(tenant.key, pages, tuple(receipts))
+
+
+async def probe_feed(tenant: TenantConfig, *, http: httpx.AsyncClient) -> int:
+    """One page of at most one event (`GET events?limit=1`), read with the feed door's auth
+    and checks, for `config check --probe`; nothing is stored and the cursor stays. Returns
+    the HTTP status; raises `TransientError` as a poll would."""
+    feed = tenant.feed
+    if feed.url is None:
+        raise ValueError(f"tenant {tenant.key!r} has no feed url")
+    await _read_page(http, tenant.key, feed.url, feed, limit=1, after=None)
+    return 200
+
+
+async def _read_page(
+    http: httpx.AsyncClient,
+    tenant: str,
+    url: str,
+    feed: FeedConfig,
+    *,
+    limit: int,
+    after: str | None,
+) -> dict[str, Any]:
+    """One page of the feed at `url` after `after` (the start without one), sent with the
+    tenant's feed key; `TransientError` when it cannot be read."""
+    params: dict[str, str | int] = {"limit": limit}
+    if after:
+        params["after"] = after
+    try:
+        response = await http.get(
+            f"{url.rstrip('/')}/events",
+            params=params,
+            headers=internal_auth_headers(feed.api_key),
+        )
+    except httpx.HTTPError as exc:
+        raise TransientError(
+            f"feed of {tenant} unreachable: {type(exc).__name__}", endpoint="/events"
+        ) from exc
+    if response.status_code != 200:
+        raise TransientError(
+            f"feed of {tenant} answered HTTP {response.status_code}",
+            endpoint="/events",
+            status=response.status_code,
+        )
+    return _page_of(response, tenant)
 
 
 def _page_of(response: httpx.Response, tenant: str) -> dict[str, Any]:

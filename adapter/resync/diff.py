@@ -35,6 +35,7 @@ from typing import Any
 
 from adapter.errors import PermanentError
 from adapter.planning import Operation, OpKind, Target
+from adapter.planning.links import LEAD_LINK
 from adapter.planning.payloads import PAYLOADS, ChangeLead, Payload
 from adapter.resync.desired import (
     CREATE_KINDS,
@@ -61,7 +62,7 @@ from adapter.resync.findings import (
 from adapter.resync.remote import COLLECTION_OF, RemoteCase, RemotePlan
 from adapter.store.records import StoredOperation
 from adapter.store.states import OperationState
-from adapter.targets.samspill import LEAD, item_fields, person_fields
+from adapter.targets.samspill import item_fields, person_fields
 
 __all__ = ["Action", "CaseDiff", "Finding", "diff_case", "same"]
 
@@ -137,7 +138,7 @@ class _Case:
         out = {
             key: remote for (target, key), remote in self.links.items() if target is Target.SAMSPILL
         }
-        out[LEAD] = LEAD
+        out[LEAD_LINK] = LEAD_LINK
         for link in self.recreated:  # their new ids are not known yet: whoever names them differs
             out[link] = f"recreated:{link}"
         return out

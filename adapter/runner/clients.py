@@ -15,12 +15,18 @@ from adapter.targets.p360 import P360Client, SummaryProvider
 from adapter.targets.result import TargetClient
 from adapter.targets.samspill import SamspillClient
 
-__all__ = ["build_clients"]
+__all__ = ["archive_client", "build_clients", "samspill_client"]
 
 
-def _samspill(
-    tenant: TenantConfig, http: httpx.AsyncClient, settings: Settings, clock: Clock
+def samspill_client(
+    tenant: TenantConfig,
+    http: httpx.AsyncClient,
+    *,
+    retry_after_cap_s: float | None = None,
+    clock: Clock = utc_now,
 ) -> SamspillClient:
+    """The tenant's Samspill client with its token cache, as the service runs it (and as
+    `config check --probe` calls it)."""
     config = tenant.samspill
     # no secret: the token call fails as a config problem and parks this tenant's work only
     secret = config.client_secret if config.client_secret is not None else SecretStr("")
@@ -38,7 +44,34 @@ def _samspill(
         TokenCache(http, credentials, clock=lambda: clock().timestamp()),
         base_url=config.base_url,
         access_areas=[str(a) for a in config.access_areas],
-        retry_after_cap_s=settings.dispatch.retry_after_cap_s,
+        retry_after_cap_s=retry_after_cap_s,
+        clock=clock,
+    )
+
+
+def archive_client(
+    tenant: TenantConfig,
+    http: httpx.AsyncClient,
+    *,
+    summaries: SummaryProvider | None = None,
+    retry_after_cap_s: float | None = None,
+    document_deadline_s: float = 60.0,
+    clock: Clock = utc_now,
+) -> P360Client:
+    """The tenant's Public 360 client, as the service runs it (and as `config check
+    --probe` calls it)."""
+    return P360Client(
+        http,
+        tenant.archive,
+        tenant=tenant.key,
+        documents=DocumentPolicy.of(
+            tenant.feed.document_origins,
+            feed_url=tenant.feed.url,
+            feed_key=tenant.feed.api_key,
+            deadline_s=document_deadline_s,
+        ),
+        closing_summary=summaries,
+        retry_after_cap_s=retry_after_cap_s,
         clock=clock,
     )
 
@@ -56,22 +89,19 @@ def build_clients(
     `clock` is the process clock (token renewal, HTTP-date `Retry-After`).
     """
     clients: dict[tuple[str, Target], TargetClient] = {}
+    cap = settings.dispatch.retry_after_cap_s
     for key, tenant in settings.tenants.items():
         if tenant.samspill.enabled:
-            clients[(key, Target.SAMSPILL)] = _samspill(tenant, http, settings, clock)
+            clients[(key, Target.SAMSPILL)] = samspill_client(
+                tenant, http, retry_after_cap_s=cap, clock=clock
+            )
         if tenant.archive.backend is ArchiveBackend.P360:
-            clients[(key, Target.P360)] = P360Client(
+            clients[(key, Target.P360)] = archive_client(
+                tenant,
                 http,
-                tenant.archive,
-                tenant=key,
-                documents=DocumentPolicy.of(
-                    tenant.feed.document_origins,
-                    feed_url=tenant.feed.url,
-                    feed_key=tenant.feed.api_key,
-                    deadline_s=settings.http.call_deadline_s,
-                ),
-                closing_summary=summaries,
-                retry_after_cap_s=settings.dispatch.retry_after_cap_s,
+                summaries=summaries,
+                retry_after_cap_s=cap,
+                document_deadline_s=settings.http.call_deadline_s,
                 clock=clock,
             )
     return clients

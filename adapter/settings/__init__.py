@@ -24,6 +24,7 @@ from adapter.settings.service import (
     Settings,
 )
 from adapter.settings.tenant import (
+    DEFAULT_ACCESS_AREAS,
     SECRET_KEYS,
     AccessArea,
     ArchiveAuth,
@@ -36,6 +37,7 @@ from adapter.settings.tenant import (
 
 __all__ = [
     "CONFIG_ENV_VAR",
+    "DEFAULT_ACCESS_AREAS",
     "DEFAULT_CONFIG_PATH",
     "ENV_PREFIX",
     "SECRET_KEYS",

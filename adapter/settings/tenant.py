@@ -31,6 +31,7 @@ from stdnum.no import orgnr
 from adapter.profiles import PROFILES, Profile, get_profile
 
 __all__ = [
+    "DEFAULT_ACCESS_AREAS",
     "SECRET_KEYS",
     "AccessArea",
     "ArchiveAuth",
@@ -85,6 +86,11 @@ class AccessArea(StrEnum):
     LOG = "logg"
     DOCUMENTS = "dokumenter"
     MESSAGES = "meldinger"
+
+
+DEFAULT_ACCESS_AREAS: tuple[str, ...] = tuple(area.value for area in AccessArea)
+"""Every access area: what a service participant sees unless the tenant narrows it (the
+project's one definition; the planner and the Samspill client import it)."""
 
 
 class ArchiveBackend(StrEnum):

@@ -14,7 +14,7 @@ __all__ = ["RepoBase", "as_dict", "dialect_insert"]
 
 def as_dict(row: Row[Any]) -> dict[str, Any]:
     """A result row as a plain dict (for `Model.model_validate`)."""
-    return dict(row._mapping)
+    return row._asdict()
 
 
 def dialect_insert(table: Table, *, postgresql_: bool) -> sqlite.Insert | postgresql.Insert:

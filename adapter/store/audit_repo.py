@@ -139,7 +139,7 @@ class AuditRepo(RepoBase):
                 stmt = stmt.where(audit.c.case_id == case_id)
             rows = await conn.execute(stmt.order_by(audit.c.id).limit(limit))
             return [
-                AuditEntry.model_validate({**dict(r._mapping), "details": json.loads(r.details)})
+                AuditEntry.model_validate({**r._asdict(), "details": json.loads(r.details)})
                 for r in rows
             ]
 

@@ -2,6 +2,8 @@
 
 - `http`: client construction, outcome classification, `Retry-After`.
 - `auth`: the per-tenant Visma Connect token cache.
+- `sif_auth`: where a SIF installation takes the tenant's archive key (three variants).
+- `internal_auth`: the internal system's bearer auth (the feed key; feed and documents).
 - `samspill`: Flyt Samspill (the only module with its paths and field names).
 - `result`: what a client returns and the protocol the dispatcher calls.
 """

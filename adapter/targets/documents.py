@@ -31,6 +31,7 @@ from pydantic import SecretStr
 from adapter.errors import AmbiguousError, PermanentError, TransientError
 from adapter.planning.payloads import DocumentSource
 from adapter.targets.http import classify, transport_error
+from adapter.targets.internal_auth import internal_auth_headers
 from adapter.targets.pdf import PDF_MEDIA_TYPE, is_pdf
 
 __all__ = [
@@ -176,10 +177,7 @@ async def _download(
         raise PermanentError(
             f"document refused: origin {_shown(shown)!r} is not in the tenant's document_origins"
         )
-    headers = {"Accept": PDF_MEDIA_TYPE}
-    key = policy.key_for(url)
-    if key is not None:
-        headers["Authorization"] = f"Bearer {key.get_secret_value()}"
+    headers = {"Accept": PDF_MEDIA_TYPE, **internal_auth_headers(policy.key_for(url))}
     request = http.build_request("GET", url, headers=headers)
     endpoint = f"GET document from {origin}"
     try:

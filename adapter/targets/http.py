@@ -29,11 +29,10 @@ from typing import Any
 import httpx
 
 from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
-from adapter.targets.lanes import Lanes
-from adapter.targets.network import use_asyncio_network
 
 __all__ = [
     "IDEMPOTENT_METHODS",
+    "PROBE_REF",
     "build_client",
     "classify",
     "endpoint_of",
@@ -46,6 +45,9 @@ __all__ = [
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 """Methods whose 5xx is safe to repeat (PATCH here sets fields to given values)."""
 
+PROBE_REF = "config-check-probe"
+"""What a probe's errors name in place of an operation reference (`config check --probe`)."""
+
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 _OUR_FAULT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
@@ -57,33 +59,29 @@ def build_client(
     ca_bundle: Path | None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """The shared async client: proxies from the environment, TLS verification always on.
+    """The shared async client: a plain `httpx.AsyncClient` built from public arguments only.
 
+    Proxies come from the standard environment variables (httpx's own `trust_env`), TLS
+    verification is always on, connection limits are httpx's defaults (`httpx.Limits`).
     `ca_bundle` replaces the system trust store (e.g. a municipality's TLS-inspecting
     proxy). An injected `transport` (tests, the in-process mock) takes the place of the
-    network, so neither proxies nor TLS apply. Real connections run over `Lanes` (a few
-    pools, `adapter.targets.lanes`) on asyncio's own transports (`adapter.targets.network`).
+    network, so neither proxies nor TLS apply.
     """
-    # One TLS context for the whole client (direct lanes and proxy mounts alike): loading
-    # the trust store is the costly part of building a transport.
+    # One TLS context for the whole client (the direct transport and every proxy mount
+    # alike): loading the trust store is the costly part of building a transport.
     if ca_bundle is not None:
         context = ssl.create_default_context(cafile=str(ca_bundle))
     else:
         context = httpx.create_ssl_context(verify=True, trust_env=True)
-    client = httpx.AsyncClient(
+    return httpx.AsyncClient(
         base_url=base_url or "",
         timeout=httpx.Timeout(timeout_s),
+        limits=httpx.Limits(),
         verify=context,
         trust_env=True,
         transport=transport,
         follow_redirects=False,
     )
-    if transport is None:
-        # Swapped in after construction: httpx reads proxies from the environment only when
-        # it builds the default transport itself, and a municipality's proxy must apply.
-        client._transport = Lanes(context)
-    use_asyncio_network(client)  # the proxy mounts httpx made from the environment
-    return client
 
 
 def parse_retry_after(value: str, now: datetime) -> float | None:

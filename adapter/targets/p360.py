@@ -1,9 +1,8 @@
 """The Public 360 (SIF RPC) client: the only module that knows SIF paths and field names.
 
 Every call is `POST {base_url}/Biz/v2/api/call/SI.Data.RPC/SI.Data.RPC/{Service}/{Method}`
-with `{"parameter": {...}}`, authenticated as the tenant's `archive.auth` says (query
-`?authkey=`, `Authorization: authkey KEY` with an optional `clientid` header, or
-`AuthKey: KEY`). The URL is never logged (the query variant carries the key).
+with `{"parameter": {...}}`, authenticated as the tenant's `archive.auth` says
+(`adapter.targets.sif_auth`). The URL is never logged (the query variant carries the key).
 
 Operations (contracts/p360-sif.md, domain rule 6):
 
@@ -38,7 +37,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -47,6 +45,7 @@ import httpx
 
 from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
 from adapter.logs import get_logger, register_secret
+from adapter.nin import looks_like_nin
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import (
     CloseArchiveCase,
@@ -55,12 +54,13 @@ from adapter.planning.payloads import (
     Payload,
     SyncPerson,
 )
-from adapter.settings.tenant import ArchiveAuth, ArchiveConfig
+from adapter.settings.tenant import ArchiveConfig
 from adapter.targets.attempt import once_per_attempt
 from adapter.targets.documents import DocumentPolicy, fetch_document
-from adapter.targets.http import classify, transport_error
+from adapter.targets.http import PROBE_REF, classify, transport_error
 from adapter.targets.pdf import declares_pdfa, is_pdf
 from adapter.targets.result import Result
+from adapter.targets.sif_auth import sif_auth
 from adapter.targets.summary import ClosingSummary, render_closing_summary
 
 __all__ = [
@@ -93,7 +93,6 @@ _FNR = "FNR"
 _ARCHIVE = "Saksdokument"
 _PAGE_SIZE = 100
 _MAX_PAGES = 1000
-_NIN_LIKE = re.compile(r"(?<!\d)\d{6}\s?\d{5}(?!\d)")
 _KNOWN_CLASSES = ("Validation", "Error")
 
 SummaryProvider = Callable[[str, CreateDocument], Awaitable[ClosingSummary]]
@@ -155,7 +154,7 @@ def _as(kind: type[P], payload: Payload) -> P:
 
 def _screened(title: str, op_ref: str) -> str:
     """A public Title; refuses one carrying anything shaped like a nin."""
-    if _NIN_LIKE.search(title):
+    if looks_like_nin(title):
         raise PermanentError(
             f"screening: the public Title carries a nin-shaped number; refused [{op_ref}]",
             op_ref=op_ref,
@@ -223,6 +222,14 @@ class P360Client:
     def tenant(self) -> str:
         """The tenant this client archives for."""
         return self._tenant
+
+    async def probe(self) -> int:
+        """`SupportService/Ping` through the path every archive call takes (the tenant's
+        auth variant, the same error classes), for `config check --probe`. Returns the HTTP
+        status (SIF answers every call 200, contracts/p360-sif.md); raises the
+        `RemoteError` a failing call would."""
+        await self._call("SupportService", "Ping", {}, PROBE_REF)
+        return 200
 
     # --- the TargetClient protocol ----------------------------------------------------
 
@@ -470,22 +477,6 @@ class P360Client:
 
     # --- transport --------------------------------------------------------------------
 
-    def _auth(self) -> tuple[dict[str, str], dict[str, str]]:
-        """(query parameters, headers) carrying the key as the tenant's auth says."""
-        key = self._config.key
-        if key is None:
-            raise PermanentError(f"tenant {self._tenant!r} has no archive.key")
-        secret = key.get_secret_value()
-        auth = self._config.auth
-        if auth is ArchiveAuth.QUERY:
-            return {"authkey": secret}, {}
-        if auth is ArchiveAuth.AUTHORIZATION:
-            headers = {"Authorization": f"authkey {secret}"}
-            if self._config.client_id:
-                headers["clientid"] = self._config.client_id
-            return {}, headers
-        return {}, {"AuthKey": secret}
-
     async def _call(
         self,
         service: str,
@@ -497,7 +488,7 @@ class P360Client:
     ) -> dict[str, Any]:
         """One SIF call; the success envelope, or the error its outcome means."""
         endpoint = f"{service}/{method}"
-        params, headers = self._auth()
+        params, headers = sif_auth(self._config, tenant=self._tenant)
         headers["Accept"] = "application/json"
         request = self._http.build_request(
             "POST",

@@ -4,11 +4,15 @@ Public 360 neither validates nor converts files (research/p360.md §2, §6), so 
 decides `VersionFormat` itself: `A` only for a file whose XMP metadata declares PDF/A
 conformance (`pdfaid:part`), else `P`. `mark_pdfa` adds that declaration (and an sRGB
 output intent) to a PDF stafett renders itself; it does not make arbitrary input conform.
+
+Only pypdf's public API is used: a new indirect object enters the writer through
+`PdfObject.clone(writer)` (an object whose `indirect_reference` is None is registered as a
+new object), and the file identifier is the input's, which `PdfWriter(clone_from=…)`
+carries over.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import struct
 import warnings
@@ -17,11 +21,12 @@ from PIL import ImageCms
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
-    ByteStringObject,
     DecodedStreamObject,
     DictionaryObject,
+    IndirectObject,
     NameObject,
     NumberObject,
+    PdfObject,
     TextStringObject,
 )
 from pypdf.xmp import XmpInformation
@@ -74,6 +79,15 @@ def _srgb_profile() -> bytes:
     return profile[:24] + struct.pack(">6H", 2024, 1, 1, 0, 0, 0) + profile[36:]
 
 
+def _indirect(obj: PdfObject, writer: PdfWriter) -> IndirectObject:
+    """`obj` added to `writer` as a new indirect object (pypdf's public door: `clone`)."""
+    obj.indirect_reference = None
+    added = obj.clone(writer).indirect_reference
+    if added is None:  # pragma: no cover - pypdf registers an object cloned this way
+        raise RuntimeError("pypdf did not register the object")
+    return added
+
+
 def _srgb_output_intent(writer: PdfWriter) -> DictionaryObject:
     profile = _srgb_profile()
     stream = DecodedStreamObject()
@@ -84,31 +98,24 @@ def _srgb_output_intent(writer: PdfWriter) -> DictionaryObject:
     intent[NameObject("/S")] = NameObject("/GTS_PDFA1")
     intent[NameObject("/OutputConditionIdentifier")] = TextStringObject("sRGB")
     intent[NameObject("/Info")] = TextStringObject("sRGB IEC61966-2.1")
-    intent[NameObject("/DestOutputProfile")] = writer._add_object(stream)
+    intent[NameObject("/DestOutputProfile")] = _indirect(stream, writer)
     return intent
-
-
-class _StableWriter(PdfWriter):
-    """A writer whose file identifier comes from the input: same input, same bytes."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(clone_from=PdfReader(io.BytesIO(data)))
-        self._stable_id = ByteStringObject(hashlib.sha256(data).digest()[:16])
-
-    def generate_file_identifiers(self) -> None:
-        """Both identifiers are the input's digest (reproducible output)."""
-        self._ID = ArrayObject((self._stable_id, self._stable_id))
 
 
 def mark_pdfa(data: bytes, *, title: str, part: int = 2, conformance: str = "B") -> bytes:
     """`data` with XMP metadata declaring PDF/A-`part``conformance`, a title and an sRGB intent.
 
     Use only on PDFs stafett renders itself with embedded fonts; the caller vouches for the
-    content, this only writes the declaration.
+    content, this only writes the declaration. The input must carry a file identifier
+    (`/ID`, which PDF/A requires; reportlab always writes one): the output keeps it, so the
+    same input gives the same bytes. ValueError for an input without one.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        writer = _StableWriter(data)
+        reader = PdfReader(io.BytesIO(data))
+        if "/ID" not in reader.trailer:
+            raise ValueError("the PDF has no file identifier (/ID): cannot mark it PDF/A")
+        writer = PdfWriter(clone_from=reader)
         xmp = XmpInformation.create()
         xmp.pdfaid_part = str(part)
         xmp.pdfaid_conformance = conformance
@@ -117,7 +124,7 @@ def mark_pdfa(data: bytes, *, title: str, part: int = 2, conformance: str = "B")
         writer.xmp_metadata = xmp
         writer.add_metadata({"/Title": title})
         writer.root_object[NameObject("/OutputIntents")] = ArrayObject(
-            [writer._add_object(_srgb_output_intent(writer))]
+            [_indirect(_srgb_output_intent(writer), writer)]
         )
         out = io.BytesIO()
         writer.write(out)

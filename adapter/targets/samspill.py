@@ -30,6 +30,7 @@ import httpx
 
 from adapter.errors import AmbiguousError, PermanentError
 from adapter.logs import get_logger
+from adapter.planning.links import LEAD_LINK
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import (
     AddConsent,
@@ -53,15 +54,20 @@ from adapter.planning.payloads import (
     UpdateMeasure,
     UpdateResponsibility,
 )
+from adapter.settings.tenant import DEFAULT_ACCESS_AREAS
 from adapter.targets.auth import TokenCache
 from adapter.targets.created import after_create
-from adapter.targets.http import endpoint_of, problem_type, raise_for_outcome, transport_error
+from adapter.targets.http import (
+    PROBE_REF,
+    endpoint_of,
+    problem_type,
+    raise_for_outcome,
+    transport_error,
+)
 from adapter.targets.result import Result
 
 __all__ = [
-    "ALL_ACCESS_AREAS",
     "IP_PLAN_TYPE",
-    "LEAD",
     "SamspillClient",
     "item_fields",
     "person_fields",
@@ -69,13 +75,7 @@ __all__ = [
 
 log = get_logger(__name__)
 
-LEAD = "lead"
-"""The resolved id of the plan lead, who is not a participant (see the module docstring)."""
-
 IP_PLAN_TYPE = "individuell-plan"
-
-ALL_ACCESS_AREAS: tuple[str, ...] = ("mal-og-tiltak", "kalender", "logg", "dokumenter", "meldinger")
-"""What a service participant sees unless the tenant narrows it."""
 
 _COLLECTIONS = ("participants", "consents", "goals", "measures", "responsibilities", "calendar")
 """Plan collections a transfer may copy and `adopt` may name."""
@@ -145,7 +145,7 @@ class SamspillClient:
         tokens: TokenCache,
         *,
         base_url: str,
-        access_areas: Iterable[str] = ALL_ACCESS_AREAS,
+        access_areas: Iterable[str] = DEFAULT_ACCESS_AREAS,
         retry_after_cap_s: float | None = None,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
@@ -220,6 +220,14 @@ class SamspillClient:
         if not items:
             return None
         return Result(remote_id=str(items[0]["id"]), status=200)
+
+    async def probe(self) -> int:
+        """A token from the token cache and one cheap read (`GET /plantypes`) through the
+        path every call takes, for `config check --probe`. Returns the HTTP status; raises
+        the `RemoteError` a failing call would (a refused token: PermanentError)."""
+        response = await self._send("GET", "/plantypes", PROBE_REF)
+        self._raise(response, PROBE_REF)
+        return response.status_code
 
     # --- reads for resync and reconcile ------------------------------------------------
 
@@ -618,7 +626,7 @@ def _calendar_fields(
     links: tuple[str, ...] | None = getattr(p, "participant_links", None)
     participants = None
     if links is not None:
-        participants = [i for i in (_id(ids, link, op_ref) for link in links) if i != LEAD]
+        participants = [i for i in (_id(ids, link, op_ref) for link in links) if i != LEAD_LINK]
     return _compact(
         {
             "title": getattr(p, "title", None),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
@@ -28,6 +27,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from adapter.nin import mask_nins
 from adapter.targets.pdf import mark_pdfa
 
 __all__ = [
@@ -41,8 +41,6 @@ __all__ = [
 
 SUMMARY_TITLE = "Sluttsammendrag – stafettlogg (BTI)"
 
-_NIN_LIKE = re.compile(r"(?<!\d)\d{6}\s?\d{5}(?!\d)")
-_MASK = "***********"
 _FONT, _BOLD = "StafettVera", "StafettVeraBd"
 
 
@@ -95,7 +93,7 @@ def _fonts() -> tuple[str, str]:
 
 def _text(value: str | None) -> str:
     """Free text made safe: nin-shaped numbers masked, XML markup escaped."""
-    return escape(_NIN_LIKE.sub(_MASK, value or "–"))
+    return escape(mask_nins(value or "–"))
 
 
 def _table(

@@ -38,7 +38,7 @@ async def _stored_text(saga: Saga) -> str:
             rows = await conn.execute(
                 select(table).where(table.c.tenant == "modum", table.c.case_id == CASE)
             )
-            parts.extend(json.dumps(dict(r._mapping), default=str) for r in rows)
+            parts.extend(json.dumps(r._asdict(), default=str) for r in rows)
         rows = await conn.execute(select(cases.c.state).where(cases.c.case_id == CASE))
         parts.extend(r.state for r in rows)
     return "\n".join(parts)

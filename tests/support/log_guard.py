@@ -28,12 +28,12 @@ from typing import Any
 import pytest
 
 from adapter.logs import configured, watch_lines
+from adapter.nin import looks_like_nin, mask_nins
 from tests.support.people import people_of
 
 __all__ = ["Leak", "LeakScanner", "default_scanner"]
 
 ROOT = Path(__file__).resolve().parents[2]
-_NIN_SHAPED = re.compile(r"(?<!\d)\d{6}[ .-]?\d{5}(?!\d)")
 _PERSON = re.compile(r"[A-ZÆØÅ][\wæøåÆØÅ-]+(?: [A-ZÆØÅ][\wæøåÆØÅ-]+)+")
 _NAME_IN_SOURCE = re.compile(
     r"""(?:["']name["']\s*:\s*|\bname\s*=\s*|_NAME\s*=\s*)["']([^"'\n]{3,60})["']"""
@@ -65,7 +65,7 @@ class LeakScanner:
         written, and in the captured output)."""
         found: dict[Leak, None] = {}
         for line in lines:
-            if _NIN_SHAPED.search(line):
+            if looks_like_nin(line):
                 found[Leak("a nin-shaped number", self.shown(line))] = None
             if self._names_pattern is not None and self._names_pattern.search(line):
                 found[Leak("a person's name", self.shown(line))] = None
@@ -73,7 +73,7 @@ class LeakScanner:
 
     def shown(self, line: str) -> str:
         """`line` as a report may show it: numbers masked, names as initials, cut short."""
-        line = _NIN_SHAPED.sub("***********", line)
+        line = mask_nins(line)
         if self._names_pattern is not None:
             line = self._names_pattern.sub(
                 lambda m: " ".join(part[0] + "." for part in m.group().split()), line

@@ -195,7 +195,8 @@ class Recorder:
 async def test_probe_sends_the_contract_requests(
     tmp_path: Path, auth: str, where: tuple[str, str, str]
 ) -> None:
-    """Token form POST, SIF Ping with the tenant's auth variant, feed GET with bearer key."""
+    """Token form POST, one Samspill read with that token, SIF Ping with the tenant's auth
+    variant, feed GET with bearer key."""
     tenant = _tenant(tmp_path, auth)
     recorder = Recorder()
     async with httpx.AsyncClient(transport=httpx.MockTransport(recorder)) as client:
@@ -205,7 +206,7 @@ async def test_probe_sends_the_contract_requests(
         (Remote.ARCHIVE, ProbeStatus.OK),
         (Remote.FEED, ProbeStatus.OK),
     ]
-    token, ping, feed = recorder.requests
+    token, read, ping, feed = recorder.requests
     form = dict(httpx.QueryParams(token.content.decode()))
     assert form == {
         "grant_type": "client_credentials",
@@ -214,6 +215,8 @@ async def test_probe_sends_the_contract_requests(
         "scope": "vfsapi:samspill",
         "tenant_id": "6f1c2a4e-8d3b-4c1a-9e2f-0a1b2c3d4e01",
     }
+    assert (read.method, str(read.url)) == ("GET", "https://samspill.example.test/api/v1/plantypes")
+    assert read.headers["authorization"] == "Bearer t"
     assert ping.method == "POST" and json.loads(ping.content) == {"parameter": {}}
     kind, name, value = where
     sent = ping.url.params if kind == "query" else ping.headers

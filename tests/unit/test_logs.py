@@ -28,6 +28,20 @@ def test_redact_masks_nins_in_any_string_field() -> None:
     assert "12345" not in str(out["detail"])
 
 
+@pytest.mark.parametrize(
+    "separator",
+    ["", " ", "\t", "\u00a0", "\n", ".", "_", "-"],
+    ids=["none", "space", "tab", "no-break space", "newline", "dot", "underscore", "dash"],
+)
+def test_redactor_masks_a_nin_split_by_any_separator(separator: str) -> None:
+    """Every separator any part of stafett treats as nin-shaped is masked in log events and
+    in rendered lines alike (the redactor once missed `_`, which the doors caught)."""
+    nin = CHILD_NIN[:6] + separator + CHILD_NIN[6:]
+    out = redact(None, "info", {"event": f"x {nin} y", "detail": [nin]})
+    assert CHILD_NIN[:6] not in str(out) and CHILD_NIN[6:] not in str(out)
+    assert mask_text(f"line {nin}.") == "line ***********."
+
+
 def test_redact_masks_registered_secrets() -> None:
     """A registered secret value is replaced wherever it appears."""
     register_secret("s3cr3t-value-xyz")

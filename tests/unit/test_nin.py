@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from stdnum.no import fodselsnummer
@@ -160,3 +162,17 @@ def test_mask_nins_hides_every_nin_shape(text: str) -> None:
 def test_mask_nins_leaves_other_numbers(text: str) -> None:
     """Numbers that are not 11 digits long stay readable."""
     assert mask_nins(text) == text
+
+
+def test_the_nin_pattern_is_defined_once() -> None:
+    """No module of adapter/ or tests/support defines a nin-shaped pattern of its own: they
+    import `adapter.nin`, so the redactor, the doors and the screens catch the same forms."""
+    root = Path(__file__).resolve().parents[2]
+    shaped = re.compile(r"\\d\{6\}")  # the text `\d{6}` in a source file
+    owners = [
+        path.relative_to(root).as_posix()
+        for folder in ("adapter", "tests/support")
+        for path in sorted((root / folder).rglob("*.py"))
+        if shaped.search(path.read_text(encoding="utf-8"))
+    ]
+    assert owners == ["adapter/nin.py"]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import IndirectObject
 
 from adapter.targets.pdf import declares_pdfa, is_pdf, mark_pdfa
 
@@ -37,3 +42,29 @@ def test_mark_pdfa_adds_the_declaration_reproducibly() -> None:
     marked = mark_pdfa(PLAIN, title="Referat")
     assert declares_pdfa(marked) and is_pdf(marked)
     assert mark_pdfa(PLAIN, title="Referat") == marked
+
+
+def test_mark_pdfa_keeps_the_file_identifier_and_adds_an_srgb_intent() -> None:
+    """The marked file keeps the input's /ID and carries one sRGB output intent whose
+    profile is an indirect ICC stream."""
+    marked = PdfReader(io.BytesIO(mark_pdfa(PLAIN, title="Referat")))
+    assert marked.trailer["/ID"] == PdfReader(io.BytesIO(PLAIN)).trailer["/ID"]
+    intents = marked.trailer["/Root"]["/OutputIntents"]
+    assert len(intents) == 1
+    intent = intents[0].get_object()
+    assert intent["/S"] == "/GTS_PDFA1"
+    profile = intent.raw_get("/DestOutputProfile")
+    assert isinstance(profile, IndirectObject)
+    assert profile.get_object()["/N"] == 3
+    assert profile.get_object().get_data()[36:40] == b"acsp"  # an ICC profile's signature
+
+
+def test_mark_pdfa_refuses_a_pdf_without_a_file_identifier() -> None:
+    """PDF/A needs a file identifier; an input without one is refused, not marked."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=100, height=100)
+    out = io.BytesIO()
+    writer.write(out)
+    assert "/ID" not in PdfReader(io.BytesIO(out.getvalue())).trailer
+    with pytest.raises(ValueError, match="file identifier"):
+        mark_pdfa(out.getvalue(), title="Referat")

@@ -39,8 +39,9 @@ from adapter.planning.payloads import (
     UpdateMeasure,
     UpdateResponsibility,
 )
+from adapter.settings import DEFAULT_ACCESS_AREAS
 from adapter.targets.auth import SamspillCredentials, TokenCache
-from adapter.targets.samspill import ALL_ACCESS_AREAS, SamspillClient
+from adapter.targets.samspill import SamspillClient
 
 BASE = "https://samspill.example/samspill/api/v1"
 TOKEN_URL = "https://connect.example/connect/token"
@@ -246,7 +247,7 @@ CREATES: list[tuple[OpKind, Payload, str, dict[str, Any]]] = [
             "name": "Synt Helsesykepleier",
             "roleId": "deltaker",
             "affiliationId": "helsestasjon",
-            "accessAreas": list(ALL_ACCESS_AREAS),
+            "accessAreas": list(DEFAULT_ACCESS_AREAS),
             "externalReference": f"{REF}:participant:hs",
         },
     ),

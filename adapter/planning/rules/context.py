@@ -11,15 +11,13 @@ from datetime import date
 from typing import Any
 
 from adapter.events import INTERNAL_EVENT_TYPES, Event
+from adapter.planning.links import LEAD_LINK
 from adapter.planning.operations import Operation, OpKind, Target, item_ref, op_ref
 from adapter.planning.payloads import Payload
 from adapter.planning.rules.tenant import PlanningRules
 from adapter.planning.state import CaseState, ParticipantStatus, PlanStage
 
-__all__ = ["LEAD_LINK", "Ctx", "Hold", "Reject", "no_consent_reason", "refuse_existing"]
-
-LEAD_LINK = "lead"
-"""The payload link that means the plan lead (stafettholder or coordinator)."""
+__all__ = ["Ctx", "Hold", "Reject", "no_consent_reason", "refuse_existing"]
 
 
 class Hold(Exception):

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapter.profiles import Profile
+from adapter.settings.tenant import DEFAULT_ACCESS_AREAS
 
-__all__ = ["DEFAULT_ACCESS_AREAS", "PlanningRules"]
-
-DEFAULT_ACCESS_AREAS = ("mal-og-tiltak", "kalender", "logg", "dokumenter", "meldinger")
+__all__ = ["PlanningRules"]
 
 
 @dataclass(frozen=True)
