@@ -9,11 +9,18 @@ from rich.table import Table
 
 from adapter.cli._common import console, load, print_json, run_async, store_of
 from adapter.cli.case_ref import resolve_case
+from adapter.nin import mask_nins
 from adapter.store.states import OperationState
 
 __all__ = ["register"]
 
 _FINISHED = {OperationState.DONE, OperationState.SKIPPED}
+
+
+def _masked(text: str | None) -> str | None:
+    """A stored reason or remote error text with nin-shaped numbers masked (a remote may
+    quote a child's nin; `parked show --reveal` shows it as sent)."""
+    return None if text is None else mask_nins(text)
 
 
 async def _collect(settings: Any, arg: str) -> dict[str, Any]:
@@ -23,7 +30,9 @@ async def _collect(settings: Any, arg: str) -> dict[str, Any]:
         ops = await store.outbox.operations_for_case(key.tenant, key.case_id)
         links = await store.links.links_for_case(key.tenant, key.case_id)
     waiting: list[str] = [
-        f"event {e.sequence} ({e.type}) held: {e.reason}" for e in events if e.state == "held"
+        f"event {e.sequence} ({e.type}) held: {_masked(e.reason)}"
+        for e in events
+        if e.state == "held"
     ]
     open_by_target: dict[str, int] = {}
     for op in ops:
@@ -31,7 +40,7 @@ async def _collect(settings: Any, arg: str) -> dict[str, Any]:
             continue
         target = op.target.value
         if op.state is OperationState.PARKED:
-            waiting.append(f"operation {op.id} ({op.kind}) parked: {op.last_error}")
+            waiting.append(f"operation {op.id} ({op.kind}) parked: {_masked(op.last_error)}")
         elif target in open_by_target:
             waiting.append(
                 f"operation {op.id} ({op.kind}) waits for operation {open_by_target[target]}"
@@ -41,7 +50,7 @@ async def _collect(settings: Any, arg: str) -> dict[str, Any]:
         elif op.next_attempt_at is not None:
             waiting.append(
                 f"operation {op.id} ({op.kind}) retries at {op.next_attempt_at.isoformat()}"
-                f" after: {op.last_error}"
+                f" after: {_masked(op.last_error)}"
             )
         open_by_target.setdefault(target, op.id)
     return {
@@ -53,7 +62,7 @@ async def _collect(settings: Any, arg: str) -> dict[str, Any]:
                 "event_id": e.event_id,
                 "type": e.type,
                 "state": e.state.value,
-                "reason": e.reason,
+                "reason": _masked(e.reason),
             }
             for e in events
         ],
@@ -66,7 +75,7 @@ async def _collect(settings: Any, arg: str) -> dict[str, Any]:
                 "state": o.state.value,
                 "attempts": o.attempts,
                 "remote_id": o.remote_id,
-                "last_error": o.last_error,
+                "last_error": _masked(o.last_error),
             }
             for o in ops
         ],

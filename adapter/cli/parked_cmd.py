@@ -1,8 +1,10 @@
-"""`stafett parked list | retry CASE --reason TEXT | skip OP --reason TEXT`: operator
-actions on parked work.
+"""`stafett parked list | show OP [--reveal] | retry CASE --reason TEXT | skip OP --reason
+TEXT`: operator actions on parked work.
 
 Retry and skip need a reason; each is written together with its audit row (the OS user
-and the reason) in one transaction.
+and the reason) in one transaction. A remote's error text may carry a child's nin (a P360
+message quoting a field): it is shown with nin-shaped numbers masked; `show --reveal`
+shows it as sent and writes an audit row first.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from adapter.cli._common import EXIT_BAD_INPUT, console, fail, load, print_json,
 from adapter.cli.case_ref import resolve_case
 from adapter.cli.operator import actor
 from adapter.errors import RejectedInput
+from adapter.nin import mask_nins
 
 __all__ = ["register"]
 
@@ -46,7 +49,7 @@ def register(app: typer.Typer) -> None:
                     "op_id": p.op_id,
                     "target": p.target.value,
                     "kind": p.kind,
-                    "reason": p.reason,
+                    "reason": None if p.reason is None else mask_nins(p.reason),
                     "since": p.since.isoformat(),
                 }
                 for p in parked
@@ -70,6 +73,67 @@ def register(app: typer.Typer) -> None:
                 r["since"],
                 r["reason"] or "",
             )
+        console.print(table)
+
+    @group.command("show")
+    def show_cmd(
+        ctx: typer.Context,
+        op: Annotated[int, typer.Argument(help="The operation id (see `parked list`).")],
+        reveal: Annotated[
+            bool,
+            typer.Option(
+                "--reveal",
+                help="Show the remote's error text as sent, nins included (audited).",
+            ),
+        ] = False,
+        reason: Annotated[
+            str | None, typer.Option("--reason", help="Why it is revealed (kept in the audit).")
+        ] = None,
+        as_json: Annotated[bool, _JSON] = False,
+    ) -> None:
+        """One parked operation and the remote's error text (nin-shaped numbers masked
+        unless --reveal)."""
+        who = actor(reason)
+        settings = load(ctx)
+
+        async def go() -> dict[str, Any] | None:
+            async with await store_of(settings) as store:
+                found = await store.outbox.get_operation(op)
+                if found is None or found.state.value != "parked":
+                    return None
+                if reveal:
+                    await store.audit.write_audit(
+                        "reveal-error",
+                        actor=who.name,
+                        tenant=found.tenant,
+                        case_id=found.case_id,
+                        subject=str(found.id),
+                        reason=who.reason,
+                    )
+            error = found.last_error or ""
+            return {
+                "tenant": found.tenant,
+                "case_id": found.case_id,
+                "op_id": found.id,
+                "op_ref": found.op_ref,
+                "target": found.target.value,
+                "kind": found.kind,
+                "attempts": found.attempts,
+                "last_status": found.last_status,
+                "since": found.updated_at.isoformat(),
+                "reason": error if reveal else mask_nins(error),
+                "revealed": reveal,
+            }
+
+        out = run_async(go())
+        if out is None:
+            fail(f"no parked operation {op}", EXIT_BAD_INPUT)
+        if as_json:
+            print_json(out)
+            return
+        table = Table("field", "value", title=f"Parked operation {op}", show_header=False)
+        for name, value in out.items():
+            table.add_row(name, "" if value is None else str(value))
         console.print(table)
 
     @group.command("retry")
