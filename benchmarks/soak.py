@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from workload import EVENTS_PER_CASE, case_events  # noqa: E402
 
 from tests.support.mock_process import free_port  # noqa: E402 - after the path set-up
-from tests.support.remote_state import duplicates, normalize  # noqa: E402
+from tests.support.remote_state import duplicates, is_write, normalize  # noqa: E402
 
 PDF = (ROOT / "examples" / "minutes" / "minutes-plain.pdf").read_bytes()
 PDF_SHA = hashlib.sha256(PDF).hexdigest()
@@ -160,7 +160,7 @@ def _faults(url: str, seed: int) -> None:
         {"match": {"method": "POST", "path": SIF_WRITE}, "action": {"commit_then_fail": 504}},
         {"match": {"method": "POST", "path": SAMSPILL}, "action": {"reset": True}},
     ]
-    shares = [0.12, 0.12, 0.06, 0.06, 0.04]
+    shares = [0.15, 0.15, 0.08, 0.08, 0.04]
     body = [
         {**rule, "times": None, "probability": share, "seed": seed + n}
         for n, (rule, share) in enumerate(zip(rules, shares, strict=True))
@@ -299,7 +299,10 @@ def _disturbed(
         stop_s = replicas.stop()
         drain = _cli(env, "run", "--once", "--max-wait", "300", "--json", timeout=1800)
         state = _state(url)
+        writes = [r for r in state["requests"] if is_write(r["method"], r["path"])]
         return {
+            "writes": len(writes),
+            "writes_answered_5xx": sum(1 for r in writes if r["status"] >= 500),
             "soak_s": soak_s,
             "kills": replicas.kills,
             "sigterm_exit_s": stop_s,
