@@ -101,6 +101,12 @@ class HttpSettings(_Frozen):
     # The operators' token for `GET /status` and `/status.json`; unset: the page is off (404).
     status_token: SecretStr | None = None
 
+    @field_validator("status_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        # compose passes an unset variable as "": the page is off, not misconfigured
+        return None if value == "" else value
+
     @field_validator("status_token")
     @classmethod
     def _token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:

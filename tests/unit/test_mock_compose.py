@@ -86,7 +86,7 @@ def test_compose_wiring() -> None:
     assert adapter["command"][:2] == ["--config", "config/demo.toml"]
     assert adapter["environment"]["STAFETT_MOCK_URL"] == "http://mock:8900"
     assert adapter["depends_on"]["mock"]["condition"] == "service_healthy"
-    assert "/healthz" in " ".join(adapter["healthcheck"]["test"])
+    assert "/readyz" in " ".join(adapter["healthcheck"]["test"])
     assert postgres["image"] == "postgres:16"
     assert postgres["profiles"] == ["postgres"]
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
@@ -95,15 +95,16 @@ def test_compose_wiring() -> None:
 
 def test_postgres_profile_migrates_before_the_adapter_starts() -> None:
     """With the `postgres` profile a one-shot `db upgrade` runs once PostgreSQL is healthy,
-    on the adapter's database URL, and the adapter waits for it to succeed (the adapter
-    refuses pending migrations); without the profile the adapter does not wait for it."""
+    on the PostgreSQL adapter's database URL, and that adapter waits for it to succeed (it
+    refuses pending migrations); the SQLite adapter does not wait for it."""
     services = _services()
-    migrate, adapter = services["migrate"], services["adapter"]
+    migrate, adapter = services["migrate"], services["adapter-postgres"]
     assert migrate["profiles"] == ["postgres"]
     assert _command_words(migrate["command"]) == ["db", "upgrade"]
     assert migrate["command"][:2] == adapter["command"][:2]  # the same settings file
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert "STAFETT_DATABASE_URL" in migrate["environment"]
-    assert "postgres:5432" in migrate["environment"]["STAFETT_DATABASE_URL"]
-    waits = adapter["depends_on"]["migrate"]
-    assert waits == {"condition": "service_completed_successfully", "required": False}
+    url = migrate["environment"]["STAFETT_DATABASE_URL"]
+    assert url == adapter["environment"]["STAFETT_DATABASE_URL"]
+    assert "postgres:5432" in url
+    assert adapter["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert "migrate" not in services["adapter"]["depends_on"]
