@@ -32,10 +32,9 @@ from adapter.planning.links import LEAD_LINK
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import PAYLOADS, Payload
 from adapter.settings import DispatchSettings
-from adapter.store.operations_repo import Completion
-from adapter.store.records import StoredOperation
+from adapter.store.ports import DispatchStore
+from adapter.store.records import Completion, StoredOperation
 from adapter.store.states import Target
-from adapter.store.store import Store
 from adapter.targets.attempt import attempt_scope
 from adapter.targets.result import Result, TargetClient
 
@@ -90,7 +89,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        store: Store,
+        store: DispatchStore,
         clients: ClientLookup,
         *,
         owner: str,

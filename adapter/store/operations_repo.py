@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,7 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapter.planning.operations import Operation, OpKind
 from adapter.store._base import RepoBase, as_dict, dialect_insert
-from adapter.store.records import CaseKey, ParkedOperation, StoredOperation
+from adapter.store.records import CaseKey, Completion, ParkedOperation, StoredOperation
 from adapter.store.states import OperationState, Target
 from adapter.store.tables import links, operations
 
@@ -225,16 +224,6 @@ async def add_operations_tx(
         result = await conn.execute(stmt.on_conflict_do_nothing(index_elements=["op_ref"]))
         added += result.rowcount
     return added
-
-
-@dataclass(frozen=True)
-class Completion:
-    """One successful operation to record: its remote id, status and links learnt."""
-
-    op_id: int
-    remote_id: str | None = None
-    status: int | None = None
-    extra_links: Mapping[str, str] = field(default_factory=dict)
 
 
 @functools.cache

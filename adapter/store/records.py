@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +16,7 @@ __all__ = [
     "AuditEntry",
     "CaseKey",
     "CaseRecord",
+    "Completion",
     "CursorRecord",
     "EventStateChange",
     "InboundEvent",
@@ -231,3 +234,13 @@ class PlanCommit(BaseModel):
     closed_at: AwareDatetime | None = None
     events: tuple[EventStateChange, ...] = ()
     operations: tuple[Operation, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Completion:
+    """One successful operation to record: its remote id, status and links learnt."""
+
+    op_id: int
+    remote_id: str | None = None
+    status: int | None = None
+    extra_links: Mapping[str, str] = dataclasses.field(default_factory=dict)

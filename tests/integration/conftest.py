@@ -4,6 +4,7 @@ STAFETT_TEST_POSTGRES_URL is set, on PostgreSQL in a schema of its own per test 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Coroutine, Iterator
@@ -106,12 +107,13 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'var' / 'stafett.db'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def store(
-    request: pytest.FixtureRequest, sqlite_url: str, clock: FakeClock
+@contextlib.asynccontextmanager
+async def backend_store(
+    request: pytest.FixtureRequest, backend: str, sqlite_url: str, clock: FakeClock
 ) -> AsyncIterator[Store]:
-    """A migrated, empty store on each backend (PostgreSQL tables emptied before each test)."""
-    if request.param == "sqlite":
+    """A migrated, empty store on `backend` (`sqlite` or `postgresql`; the latter skipped
+    without STAFETT_TEST_POSTGRES_URL, its tables emptied first)."""
+    if backend == "sqlite":
         async with await open_store(sqlite_url, clock=clock) as opened:
             yield opened
         return
@@ -122,4 +124,13 @@ async def store(
         names = ", ".join(f'"{schema}"."{t.name}"' for t in metadata.sorted_tables)
         async with opened.engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+        yield opened
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(
+    request: pytest.FixtureRequest, sqlite_url: str, clock: FakeClock
+) -> AsyncIterator[Store]:
+    """A migrated, empty store on each backend (PostgreSQL tables emptied before each test)."""
+    async with backend_store(request, request.param, sqlite_url, clock) as opened:
         yield opened
