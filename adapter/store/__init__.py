@@ -1,7 +1,7 @@
 """The durable store: SQLAlchemy 2 asyncio on SQLite (default) or PostgreSQL, Alembic migrations.
 
 `open_store(url)` gives a `Store`; its methods are documented per concept in
-`events_repo`, `operations_repo` (the claim/lease protocol), `cases_repo`, `links_repo`,
+`events_repo`, `outbox` (the claim/lease protocol), `cases_repo`, `links_repo`,
 `cursors_repo` and `audit_repo`.
 """
 

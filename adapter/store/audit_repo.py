@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapter.planning.operations import Operation
 from adapter.store._base import RepoBase, as_dict, dialect_insert
 from adapter.store.cases_repo import _save_case_tx  # a planning step's checked state write
-from adapter.store.operations_repo import add_operations_tx, requeue_operations_tx
+from adapter.store.outbox import add_operations_tx, requeue_operations_tx
 from adapter.store.records import AuditEntry, StoredOperation
 from adapter.store.states import OperationState, Target
 from adapter.store.tables import audit, links, operations

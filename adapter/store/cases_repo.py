@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapter.errors import StoreError
 from adapter.store._base import RepoBase, as_dict
 from adapter.store.events_repo import apply_event_state
-from adapter.store.operations_repo import add_operations_tx
+from adapter.store.outbox import add_operations_tx
 from adapter.store.records import CaseRecord, PlanCommit
 from adapter.store.tables import cases
 

@@ -26,7 +26,7 @@ from adapter.store.database import Database, ensure_reachable
 from adapter.store.events_repo import EventsRepo
 from adapter.store.links_repo import LinksRepo
 from adapter.store.migrate import pending_on
-from adapter.store.operations_repo import OperationsRepo
+from adapter.store.outbox import OperationsRepo
 from adapter.store.retention_repo import RetentionRepo
 from adapter.store.status_repo import StatusRepo
 

@@ -152,7 +152,7 @@ Index(
     postgresql_where=text("state = 'in_flight'"),
 )
 # The claim reads waiting operations in `id` order and stops at its limit (see
-# operations_repo): an index of just those rows, in that order.
+# adapter.store.outbox): an index of just those rows, in that order.
 Index(
     "ix_operations_waiting",
     operations.c.id,
