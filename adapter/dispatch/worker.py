@@ -1,16 +1,11 @@
-"""The dispatcher: claims due operations, runs them against their target, records the result.
+"""The dispatcher's loop: claims due operations, runs them against their target, hands each
+outcome to `outcomes` to record.
 
 Order and exclusivity come from the store's claim (one operation in flight per case and
-target, in `seq` order, `waits_for` respected); this module only decides what an outcome
-means:
-
-- success → `done`, the created remote id linked (plus any extra links learnt);
-- `AmbiguousError` (sent, then timeout/reset/5xx) → `unknown`: the next attempt first looks
-  the item up by `op_ref` and adopts it, and only creates it when it is not there;
-- `TransientError` → back to `pending` with a persisted, jittered backoff that honours
-  `Retry-After` (capped);
-- `PermanentError` → `parked` with the reason; later operations of that case and target wait,
-  everything else flows on.
+target, in `seq` order, `waits_for` respected); what an outcome means is `outcomes`; the
+remote ids a payload names come from the pass's `links.LinkCache`. This module runs the
+pass: bounded concurrency, the store's turn beside the calls, the lease heartbeat, and
+stopping the run of an operation whose lease was lost.
 """
 
 from __future__ import annotations
@@ -18,33 +13,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from adapter.dispatch.retry import in_call_retry, next_attempt_delay
+from adapter.dispatch.links import LinkCache
+from adapter.dispatch.outcomes import OnDone, OutcomeRecorder, status_label
+from adapter.dispatch.report import DispatchReport
+from adapter.dispatch.retry import in_call_retry
 from adapter.errors import AmbiguousError, PermanentError, RemoteError, TransientError
 from adapter.logs import get_logger
 from adapter.metrics import Metrics
-from adapter.planning.links import LEAD_LINK
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import PAYLOADS, Payload
 from adapter.settings import DispatchSettings
 from adapter.store.ports import DispatchStore
-from adapter.store.records import Completion, StoredOperation
+from adapter.store.records import StoredOperation
 from adapter.store.states import Target
 from adapter.targets.attempt import attempt_scope
 from adapter.targets.result import Result, TargetClient
 
-__all__ = ["ClientLookup", "DispatchReport", "Dispatcher", "link_keys"]
+__all__ = ["ClientLookup", "Dispatcher"]
 
 log = get_logger(__name__)
-
-_LINK_CACHE_CASES = 256
-"""Cases whose links a pass keeps at most (least recently used go first): a few times the
-cases in flight, so memory stays flat however long the backlog a pass drains."""
 
 _IN_CALL_BASE_S = 0.25
 _IN_CALL_MAX_S = 1.0
@@ -54,34 +46,6 @@ ClientLookup = Callable[[str, Target], TargetClient | None]
 
 Sleep = Callable[[float], Awaitable[None]]
 _Outcome = tuple[StoredOperation, Result] | None
-
-
-@dataclass
-class DispatchReport:
-    """What one dispatcher pass did."""
-
-    done: int = 0
-    retried: int = 0
-    unknown: int = 0
-    parked: int = 0
-    lost: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def ran(self) -> int:
-        """Operations attempted in the pass."""
-        return self.done + self.retried + self.unknown + self.parked + self.lost
-
-
-def link_keys(payload: Payload) -> list[str]:
-    """Every links-table key a payload names (`*_link` fields and `*_links` tuples)."""
-    keys: list[str] = []
-    for name, value in payload:
-        if name.endswith("_link") and isinstance(value, str):
-            keys.append(value)
-        elif name.endswith("_links") and isinstance(value, tuple):
-            keys.extend(v for v in value if isinstance(v, str))
-    return keys
 
 
 class Dispatcher:
@@ -97,7 +61,7 @@ class Dispatcher:
         clock: Callable[[], datetime],
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
-        on_done: Callable[[StoredOperation, Result], Awaitable[None]] | None = None,
+        on_done: OnDone | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._store = store
@@ -105,15 +69,23 @@ class Dispatcher:
         self._owner = owner
         self._settings = settings
         self._clock = clock
-        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._metrics = metrics
-        self._on_done = on_done
         self._sleep = sleep
-        self._links: OrderedDict[tuple[str, str, Target], dict[str, str]] = OrderedDict()
+        self._links = LinkCache(store.links)
         self._calls: dict[tuple[int, int], asyncio.Task[Result]] = {}
         self._lost: set[tuple[int, int]] = set()
         self._ready: deque[StoredOperation] = deque()  # claimed ahead, not started yet
         self._stopping = False
+        self._outcomes = OutcomeRecorder(
+            store.outbox,
+            owner=owner,
+            settings=settings,
+            clock=clock,
+            rng=rng or random.Random(),  # noqa: S311 - jitter, not cryptography
+            ready=self._ready,
+            metrics=metrics,
+            on_done=on_done,
+        )
 
     def stop(self) -> None:
         """Claim nothing more: the pass in progress ends once its running operations end."""
@@ -139,7 +111,7 @@ class Dispatcher:
         # Links learnt in this pass (ours, just committed) or read once from the store. The
         # cache lives for one pass only, so a link re-pointed elsewhere (resync) is re-read,
         # and holds the most recently used cases only.
-        self._links = OrderedDict()
+        self._links = LinkCache(self._store.links)
         running: dict[asyncio.Task[_Outcome], StoredOperation] = {}
         beat = asyncio.create_task(self._heartbeat(running, report))
         try:
@@ -185,7 +157,9 @@ class Dispatcher:
                     room = ahead - owned
                     want = room if claimable and (room >= batch or owned == 0) else 0
                     if want or (successes and (not claimable or not running)):
-                        settling = asyncio.create_task(self._settle(successes, want, report))
+                        settling = asyncio.create_task(
+                            self._outcomes.settle(successes, want, report, self._links)
+                        )
                         settling_claims, successes = want > 0, []
                 if settling is None and not running:
                     return
@@ -263,46 +237,6 @@ class Dispatcher:
                     self._ready.remove(op)
                     report.lost += 1
 
-    async def _resolve(self, op: StoredOperation, payload: Payload) -> dict[str, str]:
-        keys = [k for k in link_keys(payload) if k != LEAD_LINK]
-        scope = (op.tenant, op.case_id, op.target)
-        cached = self._links.get(scope, {})
-        missing = [k for k in keys if k not in cached]
-        if missing:
-            fetched = await self._store.links.get_links(op.tenant, op.case_id, op.target, missing)
-            cached = {**cached, **fetched}  # what it knew before the read may be evicted now
-        self._cache_links(scope, cached)
-        found: dict[str, str] = {}
-        for key in keys:
-            if key not in cached:
-                raise PermanentError(
-                    f"no remote id for {key!r}: the operation that creates it has not "
-                    "succeeded (skipped or parked)",
-                    op_ref=op.op_ref,
-                )
-            found[key] = cached[key]
-        if LEAD_LINK in link_keys(payload):
-            found[LEAD_LINK] = LEAD_LINK
-        return found
-
-    def _remember(self, op: StoredOperation, result: Result) -> None:
-        """Keep the links a completed operation recorded, for later operations of its case."""
-        learnt = dict(result.extra_links)
-        if result.remote_id is not None and op.link is not None:
-            learnt[op.link] = result.remote_id
-        if learnt:
-            scope = (op.tenant, op.case_id, op.target)
-            self._cache_links(scope, {**self._links.get(scope, {}), **learnt})
-
-    def _cache_links(self, scope: tuple[str, str, Target], known: dict[str, str]) -> None:
-        """Keep `known` as the scope's links, most recently used; evict beyond the bound."""
-        if not known:
-            return
-        self._links[scope] = known
-        self._links.move_to_end(scope)
-        while len(self._links) > _LINK_CACHE_CASES:
-            self._links.popitem(last=False)
-
     async def _attempt(
         self, client: TargetClient, op: StoredOperation, payload: Payload, ids: Mapping[str, str]
     ) -> Result:
@@ -342,7 +276,7 @@ class Dispatcher:
                     f"tenant {op.tenant!r} has no {target} target configured", op_ref=op.op_ref
                 )
             payload = PAYLOADS[OpKind(op.kind)].model_validate_json(op.payload)
-            ids = await self._resolve(op, payload)
+            ids = await self._links.resolve(op, payload)
             if key in self._lost:
                 raise asyncio.CancelledError  # lost before the call began: never send it
             call = asyncio.create_task(self._attempt(client, op, payload, ids))
@@ -357,17 +291,19 @@ class Dispatcher:
             outcome = "lease-lost"
             return None
         except AmbiguousError as exc:
-            outcome = _outcome(exc)
-            await self._backoff(op, exc, report, unknown=True)
+            outcome = status_label(exc)
+            await self._outcomes.backoff(op, exc, report, unknown=True)
         except TransientError as exc:
-            outcome = _outcome(exc)
-            await self._backoff(op, exc, report, unknown=False)
+            outcome = status_label(exc)
+            await self._outcomes.backoff(op, exc, report, unknown=False)
         except PermanentError as exc:
-            outcome = _outcome(exc)
-            await self._park(op, exc, report)
+            outcome = status_label(exc)
+            await self._outcomes.park(op, exc, report)
         except Exception as exc:  # a bug must park one operation, not stop the service
             log.exception("operation failed unexpectedly", op_ref=op.op_ref, kind=op.kind)
-            await self._park(op, RemoteError(f"internal error: {type(exc).__name__}"), report)
+            await self._outcomes.park(
+                op, RemoteError(f"internal error: {type(exc).__name__}"), report
+            )
         else:
             outcome = "ok" if result.status is None else str(result.status)
             return op, result
@@ -378,132 +314,7 @@ class Dispatcher:
                 self._metrics.remote_calls.labels(target, outcome).inc()
         return None
 
-    async def _settle(
-        self, successes: list[tuple[StoredOperation, Result]], want: int, report: DispatchReport
-    ) -> list[StoredOperation]:
-        """Record the successes and claim up to `want` operations, in one transaction."""
-        batch = [
-            Completion(op.id, result.remote_id, result.status, dict(result.extra_links))
-            for op, result in successes
-        ]
-        recorded, claimed = await self._store.outbox.settle(
-            batch, self._owner, self._clock(), claim=want, lease_s=self._settings.lease_seconds
-        )
-        for (op, result), ok in zip(successes, recorded, strict=True):
-            if not ok:
-                report.lost += 1
-                log.warning("lease lost before completion", op_ref=op.op_ref)
-                continue
-            report.done += 1
-            self._remember(op, result)
-            if self._on_done is not None:
-                await self._on_done(op, result)
-        return claimed
-
-    async def _backoff(
-        self, op: StoredOperation, exc: TransientError, report: DispatchReport, *, unknown: bool
-    ) -> None:
-        now = self._clock()
-        s = self._settings
-        delay = next_attempt_delay(
-            op.attempts,
-            base_s=s.backoff_base_s,
-            max_s=s.backoff_max_s,
-            retry_after=exc.retry_after,
-            cap_s=s.retry_after_cap_s,
-            rng=self._rng,
-        )
-        when = now + timedelta(seconds=delay)
-        error = _describe(exc)
-        if unknown:
-            ok = await self._store.outbox.mark_unknown(
-                op.id, self._owner, now, error=error, next_attempt_at=when, status=exc.status
-            )
-            report.unknown += ok
-        else:
-            ok = await self._store.outbox.fail_operation(
-                op.id, self._owner, now, error=error, next_attempt_at=when, status=exc.status
-            )
-            report.retried += ok
-        report.lost += not ok
-        if self._metrics is not None:
-            self._metrics.retries.labels(op.target.value).inc()
-        if exc.status == 429 and exc.retry_after is not None:
-            await self._pause_queue(
-                op, now + timedelta(seconds=min(exc.retry_after, s.retry_after_cap_s))
-            )
-        log.info(
-            "operation will be retried",
-            op_ref=op.op_ref,
-            kind=op.kind,
-            error=_loggable(exc),
-            in_seconds=round(delay, 3),
-            ambiguous=unknown,
-        )
-
-    async def _pause_queue(self, op: StoredOperation, until: datetime) -> None:
-        """A 429 is the remote's rate limit for the tenant's client, not for one operation:
-        every waiting operation of that tenant and target waits until `until` (persisted,
-        so other replicas and `run --once` see it too). Those claimed ahead go back first."""
-        queue = [o for o in self._ready if (o.tenant, o.target) == (op.tenant, op.target)]
-        if queue:
-            for claimed in queue:
-                self._ready.remove(claimed)
-            await self._store.outbox.unclaim_operations([o.id for o in queue], self._owner)
-        paused = await self._store.outbox.defer_operations(op.tenant, op.target, until)
-        if paused:
-            log.info(
-                "rate limited; the tenant's queue waits",
-                tenant=op.tenant,
-                target=op.target.value,
-                operations=paused,
-                until=until.isoformat(),
-            )
-
-    async def _park(self, op: StoredOperation, exc: RemoteError, report: DispatchReport) -> None:
-        error = _describe(exc)
-        ok = await self._store.outbox.park_operation(
-            op.id, self._owner, self._clock(), error=error, status=exc.status
-        )
-        report.parked += ok
-        report.lost += not ok
-        if self._metrics is not None:
-            self._metrics.parks.labels(op.target.value).inc()
-        log.warning("operation parked", op_ref=op.op_ref, kind=op.kind, error=_loggable(exc))
-
 
 def _attempt_key(op: StoredOperation) -> tuple[int, int]:
     """One claim of an operation: every claim counts `attempts` up, so this names the lease."""
     return op.id, op.attempts
-
-
-def _outcome(exc: RemoteError) -> str:
-    """The `status` label of a failed attempt: its HTTP error status, else its error class.
-
-    Bounded: HTTP statuses and a handful of class names (a SIF business error is HTTP 200,
-    so it counts by class).
-    """
-    if exc.status is not None and not 200 <= exc.status < 300:
-        return str(exc.status)
-    if isinstance(exc, AmbiguousError):
-        return "ambiguous"
-    if isinstance(exc, TransientError):
-        return "transient"
-    return "permanent"
-
-
-def _loggable(exc: RemoteError) -> str:
-    """What a log line may say of an error: its class and message, never `detail`.
-
-    `detail` (e.g. a SIF `ErrorMessage`) may hold names: it goes to the store only.
-    """
-    return f"{type(exc).__name__}: {exc}"[:500]
-
-
-def _describe(exc: RemoteError) -> str:
-    """The error as stored with the operation, for an operator (may include `detail`)."""
-    detail = getattr(exc, "detail", None)
-    text = str(exc)
-    if isinstance(detail, str) and detail:
-        text = f"{text} — {detail}"
-    return f"{type(exc).__name__}: {text}"[:2000]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from adapter.dispatch import worker
+from adapter.dispatch import links as link_cache
 from adapter.dispatch.worker import Dispatcher
 from adapter.errors import AmbiguousError, PermanentError, TransientError
 from adapter.metrics import Metrics
@@ -274,7 +274,7 @@ async def test_link_cache_is_bounded_and_evicted_cases_read_their_links_again(
 ) -> None:
     """A pass over many cases keeps the links of a few only; an evicted case's next
     operation reads its links from the store and is sent with the right remote ids."""
-    monkeypatch.setattr(worker, "_LINK_CACHE_CASES", 2)
+    monkeypatch.setattr(link_cache, "LINK_CACHE_CASES", 2)
     cases = [f"C{n}" for n in range(1, 7)]
     await _setup(store, *cases)
     ops = [op for case in cases for op in (goal_operation(case, "G1"), _update(case, "G1", 5))]
