@@ -37,12 +37,12 @@ DRIVER = r"""
 import asyncio, json, os, resource, statistics, sys, time
 from pathlib import Path
 from adapter.settings import load_settings
-from adapter.runner.runtime import Runtime
-from adapter.runner.once import run_once
+from adapter.wiring.runtime import Runtime
+from adapter.jobs.once import run_once
 from adapter.intake.files import ingest_file
 from adapter.intake.inbox import Inbox
 from adapter.store.states import EventState
-from adapter.runner.plan_step import plan_pending
+from adapter.jobs.plan_step import plan_pending
 
 async def main(path: str) -> None:
     settings = load_settings(Path("config/demo.toml"))

@@ -32,7 +32,6 @@ from adapter.cli._common import (
 )
 from adapter.errors import ConfigError, RemoteError
 from adapter.intake.feed import probe_feed
-from adapter.runner.clients import archive_client, samspill_client
 from adapter.settings import (
     DEFAULT_CONFIG_PATH,
     ENV_PREFIX,
@@ -44,6 +43,7 @@ from adapter.settings import (
 )
 from adapter.targets.http import build_client
 from adapter.targets.p360 import SIF_PATH, SifPermanentError, SifTransientError
+from adapter.wiring.clients import archive_client, samspill_client
 
 __all__ = [
     "MASK",

@@ -17,7 +17,7 @@ from adapter.cli._common import (
     run_async,
     store_of,
 )
-from adapter.runner.deadlines import DeadlineRow, deadline_report, oslo_today
+from adapter.jobs.deadlines import DeadlineRow, deadline_report, oslo_today
 from adapter.settings import Settings
 from adapter.store.database import utc_now
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from adapter.cli._common import EXIT_FAILURE, console, fail, load, print_json, run_async
 from adapter.logs import configure_logging
 from adapter.resync import ReconcileReport, reconcile
-from adapter.runner.runtime import Runtime
+from adapter.wiring.runtime import Runtime
 
 __all__ = ["register"]
 

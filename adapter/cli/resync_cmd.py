@@ -27,7 +27,7 @@ from adapter.cli.operator import actor
 from adapter.errors import RejectedInput
 from adapter.logs import configure_logging
 from adapter.resync import ResyncReport, case_keys, resync
-from adapter.runner.runtime import Runtime
+from adapter.wiring.runtime import Runtime
 
 __all__ = ["register"]
 

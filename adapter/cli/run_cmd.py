@@ -18,11 +18,11 @@ from adapter.cli._common import (
     print_json,
     run_async,
 )
+from adapter.cli.demo import DemoResult, run_demo
+from adapter.jobs.once import RunOnceReport, run_once
 from adapter.logs import configure_logging
-from adapter.runner.demo import DemoResult, run_demo
-from adapter.runner.once import RunOnceReport, run_once
-from adapter.runner.runtime import Runtime
 from adapter.settings import Settings, load_settings
+from adapter.wiring.runtime import Runtime
 
 __all__ = ["demo_root", "register"]
 

@@ -33,6 +33,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from adapter.errors import RemoteError
+from adapter.jobs.once import run_once
+from adapter.jobs.plan_step import plan_pending
 from adapter.logs import get_logger
 from adapter.planning import CaseState
 from adapter.planning.clock import oslo_date
@@ -40,14 +42,12 @@ from adapter.resync.desired import desired_plan
 from adapter.resync.diff import Action, CaseDiff, Finding, diff_case
 from adapter.resync.findings import UNREADABLE
 from adapter.resync.remote import read_case
-from adapter.runner.once import run_once
-from adapter.runner.plan_step import plan_pending
-from adapter.runner.runtime import Runtime
 from adapter.store.audit_repo import Actor, ResyncChange
 from adapter.store.cases_repo import CaseVersionConflict
 from adapter.store.records import CaseKey, CaseRecord
 from adapter.store.states import EventState, Target
 from adapter.store.store import Store
+from adapter.wiring.runtime import Runtime
 
 __all__ = [
     "BATCH",

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapter.events import RulesLookup
+from adapter.jobs.plan_step import load_events
 from adapter.planning import CaseState, Operation, OpKind, PlanningRules, Target, replay
 from adapter.planning.payloads import PAYLOADS, Payload, PersonRef
-from adapter.runner.plan_step import load_events
 from adapter.store.records import CaseKey
 from adapter.store.states import EventState
 from adapter.store.store import Store

@@ -16,8 +16,8 @@ from typing import Any
 
 from adapter.metrics import Metrics
 from adapter.resync.converge import BATCH, analyse_cases, case_keys, finding_json
-from adapter.runner.runtime import Runtime
 from adapter.store.records import CaseKey
+from adapter.wiring.runtime import Runtime
 
 __all__ = ["ReconcileReport", "reconcile", "record_drift"]
 

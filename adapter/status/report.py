@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from adapter.jobs.deadlines import deadline_report, oslo_today
 from adapter.logs import mask_text
-from adapter.runner.deadlines import deadline_report, oslo_today
 from adapter.settings import Settings
 from adapter.store.states import Target
 from adapter.store.status_repo import QueueError, QueueStatus

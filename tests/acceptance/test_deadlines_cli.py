@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from adapter.runner.plan_step import plan_pending
-from adapter.runner.rules import planning_rules
+from adapter.jobs.plan_step import plan_pending
 from adapter.store import open_store
+from adapter.wiring.rules import planning_rules
 from tests.support.stored_events import DEMO_CONFIG, demo_settings, store_events
 from tests.unit.planning.factory import with_plan
 

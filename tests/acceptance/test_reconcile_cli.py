@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from adapter.runner.demo import load_examples
+from adapter.cli.demo import load_examples
 from tests.support.mock_process import ROOT, mock_process, stafett, stafett_json, state, writes
 
 CASE = "modum/BTI-2026-0042"

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapter.runner.demo import load_examples
+from adapter.cli.demo import load_examples
 from tests.support.mock_process import ROOT, mock_process, stafett_json, state, writes
 from tests.support.remote_state import duplicates, normalize
 

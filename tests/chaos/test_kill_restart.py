@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 import pytest
 
+from adapter.cli.demo import load_examples
 from adapter.mock import MockServer, create_app
-from adapter.runner.demo import load_examples
 from tests.support.remote_state import duplicates, is_write, normalize
 
 ROOT = Path(__file__).resolve().parents[2]

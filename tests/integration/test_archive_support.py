@@ -21,16 +21,16 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from adapter.cli.demo import load_examples
+from adapter.jobs.once import RunOnceReport, run_once
+from adapter.jobs.plan_step import plan_pending
 from adapter.mock import create_app
-from adapter.runner.demo import load_examples
-from adapter.runner.once import RunOnceReport, run_once
-from adapter.runner.plan_step import plan_pending
-from adapter.runner.runtime import Runtime
 from adapter.settings import Settings, load_settings
 from adapter.store import Store
 from adapter.store.records import StoredOperation
 from adapter.store.states import OperationState
 from adapter.targets.p360 import SIF_PATH
+from adapter.wiring.runtime import Runtime
 from tests.integration.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]

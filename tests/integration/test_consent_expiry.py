@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from adapter.jobs.expiry import store_expiries
 from adapter.planning import CaseState
-from adapter.runner.expiry import store_expiries
 from adapter.service import _Ticks
 from adapter.store.states import EventSource, EventState
 from tests.integration.test_transfer_saga import CASE, Saga, saga, vardo_events

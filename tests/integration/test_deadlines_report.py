@@ -7,14 +7,14 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
+from adapter.jobs.deadlines import deadline_report, overdue_counts
+from adapter.jobs.plan_step import plan_pending
 from adapter.planning.clock import OSLO
-from adapter.runner.deadlines import deadline_report, overdue_counts
-from adapter.runner.plan_step import plan_pending
-from adapter.runner.rules import planning_rules
-from adapter.runner.runtime import Runtime
 from adapter.service import _Ticks
 from adapter.settings import Settings
 from adapter.store import Store
+from adapter.wiring.rules import planning_rules
+from adapter.wiring.runtime import Runtime
 from tests.support.stored_events import demo_settings, store_events
 from tests.unit.planning.factory import Stream, with_plan
 

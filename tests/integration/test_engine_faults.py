@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from adapter.cli import app as cli_app
-from adapter.runner.once import RunOnceReport
+from adapter.jobs.once import RunOnceReport
 from tests.support.engine import (
     DEMO_CONFIG,
     Engine,

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
+from adapter.jobs.reconcile import Reconcile
 from adapter.resync import case_keys, reconcile, resync
-from adapter.service import _Ticks
 from adapter.store import Store
 from tests.integration.conftest import FakeClock
 from tests.support.remote_state import duplicates, normalize
@@ -83,14 +83,14 @@ async def test_the_service_reconcile_job_records_drift_per_tenant_and_kind(
     goal = next(g for g in ip["goals"] if g["externalReference"].endswith(":goal:G2"))
     deleted = await admin.delete(f"/_mock/samspill/plans/{ip['planId']}/goals/{goal['id']}")
     deleted.raise_for_status()
-    ticks = _Ticks(rt)
-    await ticks.reconcile()
+    job = Reconcile(rt)
+    await job.run()
     sample = {"tenant": "vardo", "kind": "goal"}
     assert rt.metrics.registry.get_sample_value("stafett_reconcile_drift_items", sample) == 1
     drift = (await reconcile(rt)).drift
     assert [(d["item"], d["problem"]) for d in drift] == [("ip/goal:G2", "missing remotely")]
 
     await resync(rt, await case_keys(rt.store, tenant="vardo"), actor=ACTOR, max_wait_s=0)
-    await ticks.reconcile()
+    await job.run()
     assert (await reconcile(rt)).drift == []
     assert rt.metrics.registry.get_sample_value("stafett_reconcile_drift_items", sample) is None

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from adapter.jobs.once import run_once
 from adapter.resync import Action, case_keys, resync
 from adapter.resync.converge import analyse_cases, apply_diff
-from adapter.runner.once import run_once
-from adapter.runner.runtime import Runtime
 from adapter.store import Store, open_store
+from adapter.wiring.runtime import Runtime
 from tests.integration.conftest import FakeClock, PgSchemas
 from tests.support.remote_state import duplicates, is_write, normalize
 from tests.support.resync_world import ACTOR, World, open_world

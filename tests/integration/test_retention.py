@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from adapter.jobs.retention import purge_expired_cases
 from adapter.planning import CaseState
 from adapter.resync import case_keys, reconcile, resync
-from adapter.runner.retention import purge_expired_cases
 from adapter.service import _Ticks
 from adapter.store.audit_repo import Actor
 from adapter.store.states import EventState

@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from adapter.runner.retention import purge_expired_cases
+from adapter.jobs.retention import purge_expired_cases
 from adapter.settings import Settings, load_settings
 from adapter.store import EventSource, EventState, InsertOutcome, RejectedRecord, Store
 from adapter.store.records import InboundEvent

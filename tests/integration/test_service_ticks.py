@@ -10,12 +10,12 @@ from pathlib import Path
 
 from adapter.planning.operations import OpKind, Target
 from adapter.planning.payloads import Payload
-from adapter.runner.runtime import Runtime
 from adapter.scheduler import Tick
 from adapter.service import _Ticks, refresh_gauges, singleton_tick
 from adapter.store import Store, open_store
 from adapter.store.states import OperationState
 from adapter.targets.result import Result
+from adapter.wiring.runtime import Runtime
 from tests.integration.conftest import FakeClock, PgSchemas
 from tests.support.engine import demo_settings
 from tests.support.outbox import goal_operation

@@ -16,15 +16,15 @@ from typing import Any
 import httpx
 import pytest
 
+from adapter.jobs.once import RunOnceReport, run_once
 from adapter.mock import create_app
 from adapter.planning.operations import OpKind
 from adapter.planning.payloads import Payload
-from adapter.runner.once import RunOnceReport, run_once
-from adapter.runner.runtime import Runtime
 from adapter.settings import Settings
 from adapter.store import Store
 from adapter.store.states import OperationState, Target
 from adapter.targets.result import Result, TargetClient
+from adapter.wiring.runtime import Runtime
 from tests.integration.conftest import FakeClock
 from tests.support.remote_state import duplicates
 from tests.support.stored_events import demo_settings, store_raw

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from adapter.jobs.once import RunOnceReport, run_once
 from adapter.mock import create_app
-from adapter.runner.once import RunOnceReport, run_once
-from adapter.runner.runtime import Runtime
 from adapter.settings import Settings, load_settings
 from adapter.store import open_store
+from adapter.wiring.runtime import Runtime
 from tests.support.people import people_of
 
 __all__ = [

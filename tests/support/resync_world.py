@@ -16,13 +16,13 @@ from typing import Any
 
 import httpx
 
+from adapter.jobs.once import run_once
 from adapter.mock import create_app
 from adapter.mock.app import MockHandles
-from adapter.runner.once import run_once
-from adapter.runner.runtime import Runtime
 from adapter.settings import Settings
 from adapter.store import Store
 from adapter.store.audit_repo import Actor
+from adapter.wiring.runtime import Runtime
 from tests.support.remote_state import is_write
 from tests.support.stored_events import demo_settings, store_raw
 

@@ -18,8 +18,8 @@ from adapter.cli.config_cmd import ProbeResult, ProbeStatus, Remote, probe_tenan
 from adapter.errors import PermanentError, TransientError
 from adapter.intake.feed import probe_feed
 from adapter.mock.app import create_app
-from adapter.runner.clients import archive_client, samspill_client
 from adapter.settings import TenantConfig, load_settings
+from adapter.wiring.clients import archive_client, samspill_client
 from tests.unit.test_settings_loading import REPO
 
 MOCK = "http://mock"

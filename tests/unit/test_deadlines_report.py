@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+from adapter.jobs.deadlines import DeadlineRow, oslo_today, overdue_cases, overdue_counts
 from adapter.planning import CaseState
-from adapter.runner.deadlines import DeadlineRow, oslo_today, overdue_cases, overdue_counts
 from tests.unit.planning.factory import Stream, run, with_plan
 
 

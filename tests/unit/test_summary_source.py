@@ -15,7 +15,7 @@ from adapter.planning.payloads import (
     SummaryParticipantLine,
     SummarySnapshot,
 )
-from adapter.runner.summary_source import summary_provider
+from adapter.wiring.summary_source import summary_provider
 
 REF = "stafett:vardo:BS-2026-0007:summary:stafettlogg"
 

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from adapter.events import Event, validation_context
+from adapter.jobs.expiry import expiry_event
 from adapter.planning import CaseState, OpKind, Outcome, replay
 from adapter.planning.rules.consent import lapsed_consents
-from adapter.runner.expiry import expiry_event
 from tests.unit.planning.factory import (
     TENANTS,
     Stream,

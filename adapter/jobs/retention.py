@@ -20,8 +20,9 @@ from adapter.planning import CaseState
 from adapter.settings import Settings
 from adapter.store.audit_repo import Actor
 from adapter.store.store import Store
+from adapter.wiring.runtime import Runtime
 
-__all__ = ["RetentionReport", "purge_expired_cases"]
+__all__ = ["Retention", "RetentionReport", "purge_expired_cases"]
 
 log = get_logger(__name__)
 
@@ -86,3 +87,20 @@ async def _cut_stale_events(
             rejected=report.rejected_cut,
             held=report.held_cut,
         )
+
+
+class Retention:
+    """The `retention` job (one replica at a time)."""
+
+    name = "retention"
+    singleton = True
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    async def run(self) -> RetentionReport:
+        """Purge the personal data of closed cases whose retention time has passed."""
+        report = await purge_expired_cases(self._rt.store, self._rt.settings, self._rt.clock())
+        if report.purged or report.waiting:
+            log.info("retention", purged=report.purged, waiting=report.waiting)
+        return report

@@ -17,11 +17,12 @@ from adapter.logs import get_logger
 from adapter.planning import CaseState, PlanningRules, plan_events
 from adapter.planning import Outcome as Decision
 from adapter.store.cases_repo import CaseVersionConflict
+from adapter.store.ports import PlanningStore
 from adapter.store.records import CaseKey, EventStateChange, PlanCommit, StoredEvent
 from adapter.store.states import EventState
-from adapter.store.store import Store
+from adapter.wiring.runtime import Runtime
 
-__all__ = ["PlanStepReport", "load_events", "plan_case", "plan_pending"]
+__all__ = ["PlanStep", "PlanStepReport", "load_events", "plan_case", "plan_pending"]
 
 log = get_logger(__name__)
 
@@ -65,7 +66,11 @@ def load_events(
 
 
 async def plan_case(
-    store: Store, key: CaseKey, rules: PlanningRules, lookup: RulesLookup, report: PlanStepReport
+    store: PlanningStore,
+    key: CaseKey,
+    rules: PlanningRules,
+    lookup: RulesLookup,
+    report: PlanStepReport,
 ) -> None:
     """Plan the accepted events of one case and commit the result."""
     record = await store.cases.load_case(key.tenant, key.case_id)
@@ -133,7 +138,7 @@ async def plan_case(
 
 
 async def plan_pending(
-    store: Store, rules: Mapping[str, PlanningRules], lookup: RulesLookup
+    store: PlanningStore, rules: Mapping[str, PlanningRules], lookup: RulesLookup
 ) -> PlanStepReport:
     """Plan every case that has accepted (new) events; tenants without rules are left alone."""
     report = PlanStepReport()
@@ -143,3 +148,17 @@ async def plan_pending(
             continue
         await plan_case(store, key, tenant_rules, lookup, report)
     return report
+
+
+class PlanStep:
+    """The `plan` job: `plan_pending` over the runtime's store and tenants."""
+
+    name = "plan"
+    singleton = False
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    async def run(self) -> PlanStepReport:
+        """Plan the stored events that wait."""
+        return await plan_pending(self._rt.store, self._rt.rules, self._rt.lookup)

@@ -20,9 +20,6 @@ from adapter.events import RulesLookup
 from adapter.logs import register_secret
 from adapter.metrics import Metrics
 from adapter.planning import PlanningRules
-from adapter.runner.clients import build_clients
-from adapter.runner.rules import planning_rules
-from adapter.runner.summary_source import summary_provider
 from adapter.settings import Settings, TenantConfig
 from adapter.store.database import utc_now
 from adapter.store.engine import open_store
@@ -30,6 +27,9 @@ from adapter.store.states import Target
 from adapter.store.store import Store
 from adapter.targets.http import build_client
 from adapter.targets.result import TargetClient
+from adapter.wiring.clients import build_clients
+from adapter.wiring.rules import planning_rules
+from adapter.wiring.summary_source import summary_provider
 
 __all__ = ["Runtime", "default_owner"]
 

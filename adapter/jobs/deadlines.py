@@ -22,8 +22,16 @@ from adapter.planning import CaseState
 from adapter.planning.clock import oslo_date
 from adapter.planning.rules.deadlines import deadline_for
 from adapter.store.store import Store
+from adapter.wiring.runtime import Runtime
 
-__all__ = ["DeadlineRow", "deadline_report", "oslo_today", "overdue_cases", "overdue_counts"]
+__all__ = [
+    "DeadlineRow",
+    "Deadlines",
+    "deadline_report",
+    "oslo_today",
+    "overdue_cases",
+    "overdue_counts",
+]
 
 
 @dataclass(frozen=True)
@@ -89,3 +97,20 @@ async def deadline_report(
     records = await store.cases.list_cases(tenant)
     states = (CaseState.model_validate_json(r.state) for r in records if r.purged_at is None)
     return overdue_cases(states, today)
+
+
+class Deadlines:
+    """The `deadlines` job (one replica at a time): the overdue-cases gauge per tenant."""
+
+    name = "deadlines"
+    singleton = True
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    async def run(self) -> list[DeadlineRow]:
+        """Set the overdue-cases gauge per tenant on today's Oslo date; the overdue cases."""
+        rows = await deadline_report(self._rt.store, oslo_today(self._rt.clock))
+        for tenant, n in overdue_counts(rows, self._rt.settings.tenants).items():
+            self._rt.metrics.deadlines_overdue.labels(tenant).set(n)
+        return rows

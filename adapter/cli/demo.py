@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from adapter.runner.once import RunOnceReport, run_once
-from adapter.runner.runtime import Runtime
+from adapter.jobs.once import RunOnceReport, run_once
 from adapter.settings import Settings
+from adapter.wiring.runtime import Runtime
 
 __all__ = ["DemoResult", "load_examples", "run_demo"]
 

@@ -1,8 +1,9 @@
 """`run --once`: every job until nothing is due, then report what still waits.
 
-Polls each tenant's feed once, stores the consent expiries that are due (the expiry job),
-purges the closed cases whose retention time has passed (the retention job), then plans
-and dispatches in turns until a turn does nothing. Retries that fall due within
+The service's jobs, in one process and this order: polls each tenant's feed once, stores
+the consent expiries that are due (the expiry job), purges the closed cases whose retention
+time has passed (the retention job), takes over expired leases, then plans and dispatches
+in turns until a turn does nothing. Retries that fall due within
 `max_wait_s` are waited for; later ones (and work held behind parked operations) are left
 for the next run and reported.
 """
@@ -14,19 +15,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from adapter.errors import TransientError
-from adapter.intake.feed import poll_feed
-from adapter.logs import get_logger
-from adapter.planning.clock import oslo_date
-from adapter.runner.expiry import store_expiries
-from adapter.runner.plan_step import plan_pending
-from adapter.runner.retention import purge_expired_cases
-from adapter.runner.runtime import Runtime
+from adapter.jobs.dispatch import Dispatch
+from adapter.jobs.expiry import Expiry
+from adapter.jobs.feed_poll import FeedPoll
+from adapter.jobs.plan_step import PlanStep
+from adapter.jobs.retention import Retention
 from adapter.store.states import OperationState
+from adapter.wiring.runtime import Runtime
 
-__all__ = ["RunOnceReport", "poll_all", "run_once"]
-
-log = get_logger(__name__)
+__all__ = ["RunOnceReport", "run_once"]
 
 
 @dataclass
@@ -49,22 +46,6 @@ class RunOnceReport:
         }
 
 
-async def poll_all(rt: Runtime) -> int:
-    """Poll every tenant's feed once; a feed that fails is logged and skipped."""
-    stored = 0
-    for tenant in rt.settings.tenants.values():
-        if not tenant.feed.enabled:
-            continue
-        try:
-            report = await poll_feed(tenant, http=rt.http, store=rt.store, rules=rt.lookup)
-        except TransientError as exc:
-            log.warning("feed poll failed", tenant=tenant.key, error=str(exc))
-            continue
-        stored += len(report.receipts)
-        rt.metrics.last_poll.labels(tenant.key).set(rt.clock().timestamp())
-    return stored
-
-
 async def run_once(
     rt: Runtime,
     *,
@@ -75,17 +56,17 @@ async def run_once(
     """Poll, plan and dispatch until nothing is due within `max_wait_s`; report the rest."""
     report = RunOnceReport()
     if poll:
-        report.events_polled = await poll_all(rt)
-    await store_expiries(rt.store, rt.lookup, oslo_date(rt.clock()))
-    await purge_expired_cases(rt.store, rt.settings, rt.clock())
+        report.events_polled = await FeedPoll(rt).run()
+    await Expiry(rt).run()
+    await Retention(rt).run()
     deadline = rt.clock() + timedelta(seconds=max_wait_s)
-    await rt.store.outbox.release_expired_leases(rt.clock())
-    dispatcher = rt.dispatcher()
+    dispatch, plan = Dispatch(rt), PlanStep(rt)
+    await dispatch.take_over_expired()
     idle_turns = 0
     while True:
-        planned = await plan_pending(rt.store, rt.rules, rt.lookup)
+        planned = await plan.run()
         report.events_planned += planned.events_planned
-        ran = await dispatcher.run_pass()
+        ran = await dispatch.run_pass()
         report.operations_done += ran.done
         if planned.cases or ran.ran:
             idle_turns = 0

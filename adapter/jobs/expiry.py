@@ -25,13 +25,14 @@ from adapter.events import EventType, RulesLookup, parse_event
 from adapter.intake.receive import to_inbound
 from adapter.logs import get_logger
 from adapter.planning import CaseState
-from adapter.planning.clock import OSLO
+from adapter.planning.clock import OSLO, oslo_date
 from adapter.planning.rules.consent import lapsed_consents
 from adapter.planning.state import ConsentState
 from adapter.store.states import EventSource, InsertOutcome
 from adapter.store.store import Store
+from adapter.wiring.runtime import Runtime
 
-__all__ = ["EXPIRY_NAMESPACE", "ExpiryReport", "expiry_event", "store_expiries"]
+__all__ = ["EXPIRY_NAMESPACE", "Expiry", "ExpiryReport", "expiry_event", "store_expiries"]
 
 log = get_logger(__name__)
 
@@ -107,3 +108,20 @@ async def store_expiries(store: Store, lookup: RulesLookup, today: date) -> Expi
             else:
                 report.already_stored += 1
     return report
+
+
+class Expiry:
+    """The `expiry` job (one replica at a time), judged on today's Oslo date."""
+
+    name = "expiry"
+    singleton = True
+
+    def __init__(self, rt: Runtime) -> None:
+        self._rt = rt
+
+    async def run(self) -> ExpiryReport:
+        """Store a `consent.expired` event for every consent past its `valid_to` (Oslo)."""
+        report = await store_expiries(self._rt.store, self._rt.lookup, oslo_date(self._rt.clock()))
+        if report.stored:
+            log.info("consents expired", events=report.stored)
+        return report
