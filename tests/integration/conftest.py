@@ -10,7 +10,6 @@ import secrets
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,24 +19,12 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapter.store import Store, open_store, upgrade
 from adapter.store.tables import metadata
+from tests.support.clock import T0, FakeClock
+
+__all__ = ["T0", "FakeClock", "PgSchemas", "backend_store"]  # what tests import from here
 
 PG_ENV = "STAFETT_TEST_POSTGRES_URL"
 T = TypeVar("T")
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeClock:
-    """A clock that moves only when told to."""
-
-    now: datetime = field(default=T0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
 
 
 @dataclass(frozen=True)
