@@ -99,7 +99,8 @@ class Retention:
         self._rt = rt
 
     async def run(self) -> RetentionReport:
-        """Purge the personal data of closed cases whose retention time has passed."""
+        """Purge the personal data of closed cases whose retention time has passed (and cut
+        stale rejected and held events to their ids)."""
         report = await purge_expired_cases(self._rt.store, self._rt.settings, self._rt.clock())
         if report.purged or report.waiting:
             log.info("retention", purged=report.purged, waiting=report.waiting)

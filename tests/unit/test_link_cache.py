@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapter.dispatch.links import LEAD_LINK, LinkCache
+from adapter.dispatch.links import LinkCache
 from adapter.errors import PermanentError
+from adapter.planning.links import LEAD_LINK
 from adapter.planning.payloads import CreateResponsibility, UpdateGoal
 from adapter.store.memory import MemoryLinks, MemoryOutbox
 from adapter.store.records import StoredOperation
