@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapter.store import Store, open_store, upgrade
+from adapter.store.memory import MemoryStore
 from adapter.store.tables import metadata
 from tests.support.clock import T0, FakeClock
 
@@ -121,3 +122,16 @@ async def store(
     """A migrated, empty store on each backend (PostgreSQL tables emptied before each test)."""
     async with backend_store(request, request.param, sqlite_url, clock) as opened:
         yield opened
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+async def ports(
+    request: pytest.FixtureRequest, sqlite_url: str, clock: FakeClock
+) -> AsyncIterator[MemoryStore | Store]:
+    """An empty store on each implementation of its ports: in memory, SQLite, PostgreSQL
+    (the contract suites run on it)."""
+    if request.param == "memory":
+        yield MemoryStore(clock)
+        return
+    async with backend_store(request, request.param, sqlite_url, clock) as store:
+        yield store

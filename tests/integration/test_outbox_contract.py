@@ -10,31 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from datetime import timedelta
-
-import pytest
 
 from adapter.store import OperationState, Store, StoredOperation, Target
 from adapter.store.memory import MemoryStore
 from adapter.store.records import Completion
-from tests.integration.conftest import FakeClock, backend_store
+from tests.integration.conftest import FakeClock
 from tests.support.outbox import queued as op
 
 S = OperationState
 Ports = MemoryStore | Store
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-async def ports(
-    request: pytest.FixtureRequest, sqlite_url: str, clock: FakeClock
-) -> AsyncIterator[Ports]:
-    """An empty outbox (with its links) on each implementation."""
-    if request.param == "memory":
-        yield MemoryStore(clock)
-        return
-    async with backend_store(request, request.param, sqlite_url, clock) as store:
-        yield store
 
 
 def refs(claimed: list[StoredOperation]) -> list[str]:
