@@ -1,8 +1,10 @@
 """The durable store: SQLAlchemy 2 asyncio on SQLite (default) or PostgreSQL, Alembic migrations.
 
-`open_store(url)` gives a `Store`; its methods are documented per concept in
-`events_repo`, `outbox` (the claim/lease protocol), `cases_repo`, `links_repo`,
-`cursors_repo` and `audit_repo`.
+`open_store(url)` gives a `Store` holding one repository per concept: `store.events`
+(`events_repo`), `store.cases` (`cases_repo`), `store.outbox` (`outbox`, the claim/lease
+protocol), `store.links`, `store.cursors`, `store.audit`, `store.retention` (and
+`store.status`). What the dispatcher, the jobs and the planning step need of it are the
+protocols of `ports`; `memory` implements them in memory for unit tests.
 """
 
 from __future__ import annotations
